@@ -1,0 +1,3 @@
+export * from './define.ts';
+export * from './errors.ts';
+export { z } from 'zod';

@@ -1,0 +1,107 @@
+// Live events over the database itself: a row is the durable record, a NOTIFY tells every
+// process (api replicas, workers) that it exists. Payloads carry ids only, never data, so
+// the 8 kB NOTIFY limit and secrets are non-issues; listeners load the row they are allowed to see.
+import type { Database } from './index.ts';
+import type { Prisma } from '../generated/client/client.ts';
+
+export const CHANNELS = {
+  activity: 'patchbay_activity',
+  run: 'patchbay_run',
+} as const;
+
+export interface ChangeNotice {
+  id: string;
+  orgId: string;
+}
+
+export interface ActivityInput {
+  orgId: string;
+  type: string;
+  message: string;
+  level?: 'debug' | 'info' | 'warn' | 'error';
+  data?: Prisma.InputJsonValue;
+  connectionId?: string | null;
+  runId?: string | null;
+}
+
+export async function recordActivity(db: Database, event: ActivityInput) {
+  const row = await db.prisma.activityEvent.create({
+    data: {
+      orgId: event.orgId,
+      type: event.type,
+      message: event.message,
+      level: event.level ?? 'info',
+      data: event.data,
+      connectionId: event.connectionId ?? null,
+      runId: event.runId ?? null,
+    },
+  });
+  await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId });
+  return row;
+}
+
+export async function announceRunChange(db: Database, notice: ChangeNotice) {
+  await notify(db, CHANNELS.run, notice);
+}
+
+async function notify(db: Database, channel: string, notice: ChangeNotice) {
+  await db.prisma.$executeRaw`SELECT pg_notify(${channel}, ${JSON.stringify(notice)})`;
+}
+
+/**
+ * An async iterator of the change notices on `channel` for one organization. Notices that
+ * arrive while the consumer is busy are queued, so none is dropped.
+ */
+export async function watchChannel(
+  db: Database,
+  channel: string,
+  orgId: string,
+  signal?: AbortSignal,
+): Promise<AsyncIterableIterator<ChangeNotice>> {
+  const queue: ChangeNotice[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const unlisten = await db.listen(channel, (payload) => {
+    const notice = parseNotice(payload);
+    if (notice && notice.orgId === orgId) {
+      queue.push(notice);
+      wake?.();
+    }
+  });
+  const finish = async () => {
+    if (done) return;
+    done = true;
+    wake?.();
+    await unlisten();
+  };
+  signal?.addEventListener('abort', () => void finish(), { once: true });
+
+  const iterator: AsyncIterableIterator<ChangeNotice> = {
+    async next() {
+      while (!done) {
+        const notice = queue.shift();
+        if (notice) return { value: notice, done: false };
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      return { value: undefined, done: true };
+    },
+    async return() {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+function parseNotice(payload: string): ChangeNotice | null {
+  try {
+    const value = JSON.parse(payload) as Partial<ChangeNotice>;
+    return typeof value.id === 'string' && typeof value.orgId === 'string' ? { id: value.id, orgId: value.orgId } : null;
+  } catch {
+    return null;
+  }
+}

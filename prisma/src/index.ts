@@ -1,0 +1,122 @@
+// The one way every Patchbay process opens its database: PostgreSQL when a URL is given,
+// otherwise the embedded PGlite (in a data directory, or in memory for tests).
+// Both come with LISTEN/NOTIFY so live events work the same on either.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/client/client.ts';
+
+export { Prisma, PrismaClient } from '../generated/client/client.ts';
+export type * from '../generated/client/client.ts';
+export * from '../generated/client/enums.ts';
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir?: string };
+
+export type Unlisten = () => Promise<void>;
+
+export interface Database {
+  kind: DatabaseTarget['kind'];
+  prisma: PrismaClient;
+  /** Calls `onPayload` for every NOTIFY on `channel`, from any process sharing the database. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Only for PGlite: the in-process instance (the migration runner needs it). */
+  pglite?: PGlite;
+}
+
+export function targetFromEnv(env: { DATABASE_URL?: string; PGLITE_DATA_DIR?: string }): DatabaseTarget {
+  return env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR };
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url) : openPglite(target.dataDir);
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  // One dedicated connection carries every LISTEN of this process; pooled connections can't.
+  let client: pg.Client | undefined;
+  let connecting: Promise<pg.Client> | undefined;
+  let closed = false;
+
+  const connectListener = async (): Promise<pg.Client> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (msg) => {
+      for (const cb of listeners.get(msg.channel) ?? []) cb(msg.payload ?? '');
+    });
+    c.on('error', () => {
+      // The listener connection dropped (server restart, network): reconnect and re-LISTEN.
+      client = undefined;
+      connecting = undefined;
+      if (!closed && listeners.size > 0) setTimeout(() => void ensureClient().catch(() => {}), 1000);
+    });
+    await c.connect();
+    for (const channel of listeners.keys()) await c.query(`LISTEN ${quoteIdent(channel)}`);
+    client = c;
+    return c;
+  };
+  const ensureClient = () => (client ? Promise.resolve(client) : (connecting ??= connectListener()));
+
+  return {
+    kind: 'postgres',
+    prisma,
+    async listen(channel, onPayload) {
+      let set = listeners.get(channel);
+      const first = !set;
+      if (!set) listeners.set(channel, (set = new Set()));
+      set.add(onPayload);
+      const c = await ensureClient();
+      if (first) await c.query(`LISTEN ${quoteIdent(channel)}`);
+      return async () => {
+        set.delete(onPayload);
+        if (set.size === 0 && listeners.get(channel) === set) {
+          listeners.delete(channel);
+          await client?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+        }
+      };
+    },
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    async close() {
+      closed = true;
+      await client?.end().catch(() => {});
+      await prisma.$disconnect();
+    },
+  };
+}
+
+async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir);
+  await pglite.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'pglite',
+    prisma,
+    pglite,
+    async listen(channel, onPayload) {
+      return pglite.listen(channel, onPayload);
+    },
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export * from './events.ts';

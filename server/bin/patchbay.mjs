@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// The `patchbay` command behind `npm start` and `npm test`. Plain Node with no dependencies,
+// because on a fresh clone nothing is installed yet: it brings pnpm, installs the workspace,
+// generates the Prisma client, then hands over to the TypeScript entry points.
+//
+//   start [all|api|worker]   run the hub (all = api + worker + local Temporal + PGlite)
+//   test [vitest args]       run the whole suite
+//   migrate                  apply database migrations (DATABASE_URL or PGlite)
+//   new-migration <name>     write a migration from prisma/schema.prisma changes
+//   generate                 regenerate the Prisma client
+//   <other>                  passed to server/src/cli.ts (e.g. `keys rotate`)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tools = path.join(root, '.data', 'tools');
+const PNPM_VERSION = '12.21.0';
+const [command = 'start', ...rest] = process.argv.slice(2);
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Patchbay needs Node.js 20.19 or newer; this is ${process.versions.node}.`);
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options, env: { ...process.env, ...options.env } });
+  if (result.error) fail(`could not run ${cmd}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${[path.basename(cmd), ...args].join(' ')} failed (exit ${result.status ?? result.signal})`);
+}
+
+function fingerprint(files) {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(existsSync(file) ? readFileSync(file) : `missing:${file}`);
+  return hash.digest('hex');
+}
+
+/** Runs `step` only when the fingerprint of `inputs` changed since it last succeeded. */
+function once(name, inputs, outputs, step) {
+  const stamp = path.join(tools, `${name}.stamp`);
+  const print = fingerprint(inputs.map((f) => path.join(root, f)));
+  const fresh = existsSync(stamp) && readFileSync(stamp, 'utf8') === print && outputs.every((f) => existsSync(path.join(root, f)));
+  if (fresh) return;
+  step();
+  writeFileSync(stamp, print);
+}
+
+function pnpmBinary() {
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (probe.status === 0 && probe.stdout.trim() === PNPM_VERSION) return 'pnpm';
+  const local = path.join(tools, 'node_modules', '.bin', 'pnpm');
+  if (!existsSync(local)) {
+    console.log(`patchbay: installing pnpm ${PNPM_VERSION} into .data/tools (first run only)…`);
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, `pnpm@${PNPM_VERSION}`]);
+  }
+  return local;
+}
+
+function setup() {
+  mkdirSync(tools, { recursive: true });
+  const workspacePackages = ['package.json', 'server/package.json', 'workflows/package.json', 'prisma/package.json', 'plugins/sdk/package.json'];
+  once('install', ['pnpm-lock.yaml', 'pnpm-workspace.yaml', ...workspacePackages], ['node_modules/.modules.yaml'], () => {
+    console.log('patchbay: installing dependencies…');
+    run(pnpmBinary(), ['install', '--frozen-lockfile', '--reporter=append-only'], { env: { CI: 'true' } });
+  });
+  once('prisma-generate', ['prisma/schema.prisma', 'pnpm-lock.yaml'], ['prisma/generated/client/client.ts', 'prisma/generated/pothos-types.ts'], generate);
+}
+
+function generate() {
+  // `prisma generate` does not use the schema engine, but insists that one exists; the real one
+  // would be downloaded from the vendor's site, so point it at a stub instead.
+  const stub = path.join(tools, 'schema-engine-stub');
+  writeFileSync(stub, '#!/bin/sh\necho "patchbay: the native schema engine is not used; migrations run through prisma/src/migrate.ts" >&2\nexit 1\n');
+  chmodSync(stub, 0o755);
+  run(path.join(root, 'prisma', 'node_modules', '.bin', 'prisma'), ['generate'], {
+    cwd: path.join(root, 'prisma'),
+    env: {
+      PRISMA_SCHEMA_ENGINE_BINARY: stub,
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+      PRISMA_GENERATE_SKIP_AUTOINSTALL: '1',
+      CHECKPOINT_DISABLE: '1',
+      PATH: `${path.join(root, 'prisma', 'node_modules', '.bin')}${path.delimiter}${process.env.PATH}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Runs a TypeScript entry point through tsx in this same Node, forwarding signals. */
+function runTs(entry, args) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+setup();
+switch (command) {
+  case 'start':
+    runTs('server/src/main.ts', rest);
+    break;
+  case 'test':
+    run(path.join(root, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'codegen.ts', '--silent']);
+    runTs('node_modules/vitest/vitest.mjs', ['run', ...rest]);
+    break;
+  case 'migrate':
+    runTs('prisma/src/migrate.ts', rest);
+    break;
+  case 'new-migration':
+    runTs('prisma/src/new-migration.ts', rest);
+    break;
+  case 'generate':
+    generate();
+    break;
+  default:
+    runTs('server/src/cli.ts', [command, ...rest]);
+}

@@ -1,0 +1,183 @@
+// One HTTP port: /graphql (HTTP + graphql-ws, sharing yoga's envelop so both run the same
+// plugins and context), /healthz, /readyz, /metrics.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { isTemporalReachable } from '@patchbay/workflows';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { createContext, type Context, type Hub } from './context.ts';
+import { schema } from './schema/index.ts';
+
+interface ServerContext {
+  requestId: string;
+}
+
+interface WsInitialContext {
+  connectionParams?: Record<string, unknown>;
+  requestId: string;
+}
+
+export interface App {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function createYogaApp(hub: Hub) {
+  return createYoga<ServerContext & Partial<WsInitialContext>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Patchbay', subscriptionsProtocol: 'WS' },
+    logging: {
+      debug: (...args) => hub.logger.debug({ args }, 'yoga'),
+      info: (...args) => hub.logger.info({ args }, 'yoga'),
+      warn: (...args) => hub.logger.warn({ args }, 'yoga'),
+      error: (...args) => hub.logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: {
+      // Typed errors (with extensions.code) pass through; anything else is masked and logged.
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError ?? error : error;
+        if (original instanceof GraphQLError && original.extensions?.code) return original;
+        if (error instanceof GraphQLError && !error.originalError) return error;
+        hub.logger.error({ err: original }, 'unexpected error in a GraphQL operation');
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    context: async (initial: YogaInitialContext & Partial<ServerContext & WsInitialContext>) => {
+      const authorization =
+        initial.request?.headers.get('authorization') ?? headerFromParams(initial.connectionParams);
+      return createContext(hub, authorization, initial.requestId ?? randomUUID());
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        costLimit: { maxCost: 20_000 },
+        maxAliases: { n: 30 },
+        maxDirectives: { n: 50 },
+        maxTokens: { n: 5_000 },
+      }),
+      usePrometheus({
+        registry: hub.metrics.registry,
+        endpoint: false,
+        metrics: {
+          graphql_envelop_request: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_error_result: true,
+          graphql_yoga_http_duration: false,
+        },
+      }),
+    ],
+  });
+}
+
+function headerFromParams(params: Record<string, unknown> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.config.HOST): Promise<App> {
+  const yoga = createYogaApp(hub);
+  const { metrics, logger } = hub;
+
+  const server = http.createServer(async (req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = ['/graphql', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequests.inc({ method: req.method ?? 'GET', route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method: req.method ?? 'GET', route }, seconds);
+      logger.debug({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    try {
+      if (path === '/healthz') return json(res, 200, { status: 'ok' });
+      if (path === '/readyz') return await readiness(hub, res);
+      if (path === '/metrics') {
+        res.setHeader('content-type', metrics.registry.contentType);
+        return res.end(await metrics.registry.metrics());
+      }
+      if (path === '/graphql') return await yoga(req, res, { requestId });
+      return json(res, 404, { error: 'not found', path });
+    } catch (err) {
+      logger.error({ err, requestId }, 'request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error', requestId });
+      else res.end();
+    }
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: envSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams,
+          requestId: randomUUID(),
+        });
+        const args = {
+          schema: envSchema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
+
+  return {
+    server,
+    url,
+    async close() {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function readiness(hub: Hub, res: http.ServerResponse) {
+  const [database, temporal] = await Promise.all([
+    hub.db.ping().then(() => true, () => false),
+    isTemporalReachable(hub.temporal),
+  ]);
+  const ready = database && temporal;
+  return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', database, temporal });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v && /^[\w.-]{1,128}$/.test(v) ? v : undefined;
+}

@@ -1,0 +1,112 @@
+// Assembles a running hub from configuration: database (migrated), Temporal client,
+// optionally an in-process worker, and the HTTP app. `npm start` runs all of it in one
+// process; production runs `api` and `worker` roles as separate processes.
+import { openDatabase, targetFromEnv, type Database } from '@patchbay/db';
+import { applyMigrations } from '@patchbay/db/migrate';
+import type { PluginDefinition } from '@patchbay/sdk';
+import { connectTemporal, ensureSearchAttributes, PluginRegistry, type Temporal } from '@patchbay/workflows';
+import { createWorker } from '@patchbay/workflows/worker';
+import type { Worker, WorkflowBundleOption } from '@patchbay/workflows/worker';
+import { startApp, type App } from './app.ts';
+import type { Config } from './config.ts';
+import type { Hub } from './context.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { ensureBootstrap } from './services/tokens.ts';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface HubOptions {
+  config: Config & { TEMPORAL_ADDRESS: string };
+  role?: Role;
+  plugins?: PluginDefinition[];
+  logger?: Logger;
+  /** An already open database (tests share one PGlite instance between hubs). */
+  db?: Database;
+  workflowBundle?: WorkflowBundleOption;
+  migrate?: boolean;
+}
+
+export interface RunningHub {
+  hub: Hub;
+  app?: App;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const { config } = options;
+  const role = options.role ?? 'all';
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const ownsDb = !options.db;
+  const db = options.db ?? (await openDatabase(targetFromEnv({ DATABASE_URL: config.DATABASE_URL, PGLITE_DATA_DIR: config.PGLITE_DATA_DIR })));
+  const cleanups: Array<() => Promise<void>> = ownsDb ? [() => db.close()] : [];
+  try {
+    if (options.migrate !== false) {
+      const { applied } = await applyMigrations(
+        db.kind === 'postgres' ? { kind: 'postgres', url: config.DATABASE_URL! } : { kind: 'pglite', db: db.pglite! },
+      );
+      for (const name of applied) logger.info({ migration: name }, 'applied database migration');
+    }
+    if (config.PATCHBAY_BOOTSTRAP_TOKEN) {
+      const { created } = await ensureBootstrap(db, config.PATCHBAY_BOOTSTRAP_TOKEN);
+      if (created) logger.info('created organization "default" and its bootstrap OWNER token');
+    }
+
+    const temporal = await connectTemporal({
+      address: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    });
+    cleanups.unshift(() => temporal.close());
+    await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE, logger);
+
+    const plugins = new PluginRegistry(options.plugins ?? []);
+    const hub: Hub = { config, db, logger, temporal, plugins, metrics: createMetrics(db) };
+
+    let worker: Worker | undefined;
+    if (role !== 'api') {
+      const created = await createWorker({
+        address: config.TEMPORAL_ADDRESS,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        db,
+        plugins,
+        logger: logger.child({ component: 'worker' }),
+        workflowBundle: options.workflowBundle,
+      });
+      worker = created.worker;
+      const running = worker.run().catch((err) => logger.fatal({ err }, 'the Temporal worker stopped with an error'));
+      cleanups.unshift(async () => {
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
+        await running;
+        await created.connection.close();
+      });
+    }
+
+    let app: App | undefined;
+    if (role !== 'worker') {
+      app = await startApp(hub);
+      cleanups.unshift(() => app!.close());
+    }
+
+    return { hub, app, worker, stop: () => runAll(cleanups) };
+  } catch (err) {
+    await runAll(cleanups);
+    throw err;
+  }
+}
+
+async function registerSearchAttributes(temporal: Temporal, namespace: string, logger: Logger) {
+  try {
+    const added = await ensureSearchAttributes(temporal, namespace);
+    if (added.length) logger.info({ added }, 'registered Temporal search attributes');
+  } catch (err) {
+    temporal.searchAttributes = false;
+    logger.warn({ err }, 'could not register Temporal search attributes; runs start without them being searchable');
+  }
+}
+
+async function runAll(steps: Array<() => Promise<void>>) {
+  for (const step of steps) await step().catch(() => {});
+}

@@ -1,0 +1,10 @@
+// Importing a module registers its types and fields on the builder; the order is irrelevant.
+import { builder } from '../builder.ts';
+import './scalars.ts';
+import './viewer.ts';
+import './tokens.ts';
+import './connections.ts';
+import './runs.ts';
+import './activity.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,17 @@
+// What activities need from the process hosting the worker.
+import type { Database } from '@patchbay/db';
+import type { PluginRegistry } from './plugin-registry.ts';
+
+/** The slice of pino's interface the worker uses, so any pino logger fits. */
+export interface Log {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ActivityDeps {
+  db: Database;
+  plugins: PluginRegistry;
+  logger: Log;
+}

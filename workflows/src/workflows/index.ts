@@ -1,0 +1,3 @@
+// Every workflow the worker registers. Workflow code runs in Temporal's sandbox: import
+// only @temporalio/workflow, shared constants, and activity *types*.
+export { runWorkflow } from './run.ts';
