@@ -43,10 +43,12 @@ export function createYogaApp(hub: Hub) {
     maskedErrors: {
       // Typed errors (with extensions.code) pass through; anything else is masked and logged.
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError ?? error : error;
-        if (original instanceof GraphQLError && original.extensions?.code) return original;
-        if (error instanceof GraphQLError && !error.originalError) return error;
-        hub.logger.error({ err: original }, 'unexpected error in a GraphQL operation');
+        // Duck-typed on purpose: graphql can be loaded twice (ESM and CJS builds), so
+        // `instanceof GraphQLError` is unreliable. A located error inherits the original's extensions.
+        const typed = error as { extensions?: { code?: unknown }; originalError?: unknown };
+        if (typeof typed.extensions?.code === 'string' && typed.extensions.code !== 'INTERNAL_SERVER_ERROR') return error as Error;
+        if (error instanceof Error && error.name === 'GraphQLError' && !typed.originalError) return error;
+        hub.logger.error({ err: typed.originalError ?? error }, 'unexpected error in a GraphQL operation');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },

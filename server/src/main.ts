@@ -4,7 +4,13 @@
 // Without TEMPORAL_ADDRESS a local Temporal dev server is started (data under .data/).
 import path from 'node:path';
 import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
-import { startTemporalDevServer, type TemporalDevServer } from '@patchbay/workflows/dev-server';
+import {
+  startTemporalDevServer,
+  TemporalCliPathError,
+  TemporalPortInUseError,
+  TemporalUnavailableError,
+  type TemporalDevServer,
+} from '@patchbay/workflows/dev-server';
 import { ConfigError, loadConfig, repoRoot } from './config.ts';
 import { startHub, type Role } from './hub.ts';
 import { createLogger } from './logger.ts';
@@ -33,18 +39,29 @@ if (!config.TEMPORAL_ADDRESS) {
     console.error('Invalid configuration: TEMPORAL_ADDRESS must be set when running the api or worker role on its own');
     process.exit(1);
   }
-  devServer = await startTemporalDevServer({
-    port: 7233,
-    uiPort: 8233,
-    dbFile: path.join(repoRoot, '.data', 'temporal.db'),
-    namespace: config.TEMPORAL_NAMESPACE,
-    searchAttributes: SEARCH_ATTRIBUTES,
-    log: (line) => logger.info({ component: 'temporal-dev-server' }, line),
-  });
+  try {
+    devServer = await startTemporalDevServer({
+      port: 7233,
+      uiPort: 8233,
+      dbFile: path.join(repoRoot, '.data', 'temporal.db'),
+      namespace: config.TEMPORAL_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+      log: (line) => logger.debug({ component: 'temporal-dev-server' }, line),
+    });
+  } catch (err) {
+    if (err instanceof TemporalUnavailableError || err instanceof TemporalCliPathError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    // A dev server left behind by a killed earlier start still answers on 7233: use it.
+    if (!(err instanceof TemporalPortInUseError && err.servesTemporal)) throw err;
+    logger.warn('a Temporal server already answers on 127.0.0.1:7233 (left from an earlier start?); using it');
+  }
 }
+const temporalAddress = config.TEMPORAL_ADDRESS ?? devServer?.address ?? '127.0.0.1:7233';
 
 const running = await startHub({
-  config: { ...config, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS ?? devServer!.address },
+  config: { ...config, TEMPORAL_ADDRESS: temporalAddress },
   role,
   logger,
 });
@@ -52,7 +69,7 @@ const running = await startHub({
 const lines = [`Patchbay is running (${role}).`];
 if (running.app) lines.push(`  GraphQL + GraphiQL   ${config.publicUrl}/graphql   (ws: same path)`);
 if (running.app) lines.push(`  Health / metrics     ${config.publicUrl}/healthz  ${config.publicUrl}/readyz  ${config.publicUrl}/metrics`);
-if (devServer?.uiUrl) lines.push(`  Temporal Web UI      ${devServer.uiUrl}`);
+if (!config.TEMPORAL_ADDRESS) lines.push(`  Temporal Web UI      ${devServer?.uiUrl ?? 'http://127.0.0.1:8233'}`);
 lines.push(`  Database             ${config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.PGLITE_DATA_DIR}`}`);
 if (!config.PATCHBAY_BOOTSTRAP_TOKEN) {
   lines.push('  No PATCHBAY_BOOTSTRAP_TOKEN set: set one to create organization "default" with an OWNER token.');

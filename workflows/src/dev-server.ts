@@ -469,7 +469,11 @@ async function acquireLock(
       throw new Error(`timed out waiting for the build lock ${lockPath} (held by pid ${holder})`);
     }
     if (!announced) {
-      log(`waiting for another process (pid ${holder}) that is building the Temporal CLI…`);
+      log(
+        holder === process.pid
+          ? 'waiting for the Temporal CLI build already running in this process…'
+          : `waiting for another process (pid ${holder}) that is building the Temporal CLI…`,
+      );
       announced = true;
     }
     await sleep(1_000);
@@ -874,7 +878,9 @@ export async function connectOrStartTemporal(
   try {
     await waitForTemporal(existing, { namespace, timeoutMs: opts.startTimeoutMs ?? 15_000 });
   } catch (err) {
-    throw new Error(`TEMPORAL_ADDRESS is set to "${existing}", but no Temporal server answers there: ${errorText(err)}`);
+    throw new Error(
+      `TEMPORAL_ADDRESS is set to "${existing}", but no Temporal server answers there (or it lacks namespace "${namespace}"): ${errorText(err)}`,
+    );
   }
   const wanted = Object.entries(opts.searchAttributes ?? {});
   if (wanted.length) {

@@ -7,7 +7,9 @@ import { isPluginError, type ActionLogger } from '@patchbay/sdk';
 import type { ActivityDeps, Log } from '../shared/deps.ts';
 import type { RunTerminalStatus } from '../shared/names.ts';
 
-const HEARTBEAT_EVERY_MS = 5_000;
+// Cancellation reaches an activity only through a heartbeat's answer, so beat often (the
+// worker throttles what it actually sends; see maxHeartbeatThrottleInterval).
+const HEARTBEAT_EVERY_MS = 1_000;
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 
 export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
@@ -70,6 +72,8 @@ export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
           data: { output: (checked.data ?? null) as Prisma.InputJsonValue },
         });
       } catch (err) {
+        // However the action reacted to the abort, report a cancellation, not a failure.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw toTemporalFailure(err);
       } finally {
         clearInterval(heartbeat);
