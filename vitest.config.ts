@@ -1,9 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// graphql 16 ships CJS (`main`) and ESM (`module`) builds. Node loads the CJS one for our
+// dependencies (yoga, Pothos); Vite would pick the ESM one for our sources. Two copies break
+// `instanceof` checks, so point Vite at the same file Node uses.
+const graphqlEntry = createRequire(new URL('./server/package.json', import.meta.url)).resolve('graphql');
 
 // One suite for the whole workspace. Unit tests (`*.test.ts`) and integration tests
 // (`*.int.test.ts`, which need PostgreSQL/PGlite, Temporal or a fake provider) run together;
 // the global setup starts a Temporal dev server once and bundles the workflows once.
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
   test: {
     include: ['{server,workflows,plugins,prisma}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/generated/**'],

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/client/client.ts';
@@ -34,12 +35,24 @@ export function targetFromEnv(env: { DATABASE_URL?: string; PGLITE_DATA_DIR?: st
   return env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR };
 }
 
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  return target.kind === 'postgres' ? openPostgres(target.url) : openPglite(target.dataDir);
+export interface OpenOptions {
+  /** Called once per SQL statement Prisma sends (benchmarks count statements per request). */
+  onQuery?: (sql: string) => void;
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url, options) : openPglite(target.dataDir, options);
+}
+
+function createClient(adapter: SqlDriverAdapterFactory, { onQuery }: OpenOptions): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  client.$on('query' as never, (event: { query: string }) => onQuery(event.query));
+  return client;
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  const prisma = createClient(new PrismaPg({ connectionString: url }), options);
   const listeners = new Map<string, Set<(payload: string) => void>>();
   // One dedicated connection carries every LISTEN of this process; pooled connections can't.
   let client: pg.Client | undefined;
@@ -93,11 +106,11 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir?: string): Promise<Database> {
+async function openPglite(dataDir: string | undefined, options: OpenOptions): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir);
   await pglite.waitReady;
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createClient(new PrismaPGlite(pglite), options);
   return {
     kind: 'pglite',
     prisma,

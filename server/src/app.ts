@@ -47,7 +47,15 @@ export function createYogaApp(hub: Hub) {
         // `instanceof GraphQLError` is unreliable. A located error inherits the original's extensions.
         const typed = error as { extensions?: { code?: unknown }; originalError?: unknown };
         if (typeof typed.extensions?.code === 'string' && typed.extensions.code !== 'INTERNAL_SERVER_ERROR') return error as Error;
-        if (error instanceof Error && error.name === 'GraphQLError' && !typed.originalError) return error;
+        // Errors raised by graphql itself (syntax, validation, variable coercion) are safe to show.
+        const fromGraphql = (e: unknown) => e instanceof Error && e.name === 'GraphQLError';
+        if (fromGraphql(error) && (!typed.originalError || fromGraphql(typed.originalError))) return error as Error;
+        // Node lookups (node/nodes) use findUniqueOrThrow: a row of another organization is "not found".
+        const original = typed.originalError as { name?: string; code?: string } | undefined;
+        if (original?.name === 'PrismaClientKnownRequestError' && original.code === 'P2025') {
+          const located = error as GraphQLError;
+          return new GraphQLError('Not found', { nodes: located.nodes, path: located.path, extensions: { code: 'NOT_FOUND' } });
+        }
         hub.logger.error({ err: typed.originalError ?? error }, 'unexpected error in a GraphQL operation');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },

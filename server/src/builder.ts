@@ -11,7 +11,7 @@ import type PrismaTypes from '@patchbay/db/pothos-types';
 import { getDatamodel } from '@patchbay/db/pothos-types';
 import type { Role } from '@patchbay/db';
 import type { AuthenticatedContext, Context } from './context.ts';
-import { forbidden, unauthenticated } from './errors.ts';
+import { badInput, forbidden, unauthenticated } from './errors.ts';
 import { hasRole } from './services/roles.ts';
 
 export const builder = new SchemaBuilder<{
@@ -53,9 +53,18 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
   },
   errors: { defaultTypes: [] },
+  validation: {
+    // Every invalid argument becomes one typed error that lists each bad path.
+    validationError: (result) => {
+      const issues = result.issues.map((issue) => ({
+        path: (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'),
+        message: issue.message,
+      }));
+      return badInput(`Invalid input: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, issues);
+    },
+  },
 });
 
 builder.queryType({ authScopes: { authenticated: true } });

@@ -23,12 +23,17 @@ const ApiToken = builder.prismaNode('ApiToken', {
 
 const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: z.string().trim().min(1, 'name is required').max(100) }),
+    name: t.string({ required: true }),
     role: t.field({ type: RoleEnum, required: true }),
-    expiresAt: t.field({
-      type: 'DateTime',
-      validate: z.date().refine((d) => d.getTime() > Date.now(), 'expiresAt must be in the future'),
-    }),
+    expiresAt: t.field({ type: 'DateTime' }),
+  }),
+  // One schema for the whole input, so every bad field is reported at once.
+  validate: z.looseObject({
+    name: z.string().trim().min(1, 'name is required').max(100, 'at most 100 characters'),
+    expiresAt: z
+      .date()
+      .refine((d) => d.getTime() > Date.now(), 'expiresAt must be in the future')
+      .nullish(),
   }),
 });
 
