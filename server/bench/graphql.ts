@@ -155,6 +155,8 @@ async function prepareDatabase(): Promise<{ target: DatabaseTarget; description:
     await client.query(`CREATE DATABASE "${name}"`);
     return String((await client.query('SHOW server_version')).rows[0]?.server_version ?? '?');
   });
+  // Dropped at exit, also on Ctrl-C; only a hard kill leaves it behind, hence the name here.
+  progress(`created scratch database ${name} on ${adminUrl.host}`);
   cleanups.push({
     what: `dropping scratch database ${name}`,
     undo: () =>

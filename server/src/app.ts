@@ -1,5 +1,6 @@
 // One HTTP port: /graphql (HTTP + graphql-ws, sharing yoga's envelop so both run the same
 // plugins and context), /healthz, /readyz, /metrics.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createContext, type Context, type Hub } from './context.ts';
+import type { Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
 
 interface ServerContext {
@@ -21,6 +23,9 @@ interface WsInitialContext {
   connectionParams?: Record<string, unknown>;
   requestId: string;
 }
+
+/** The current request's logger, for code that has no GraphQL context (error masking). */
+const requestScope = new AsyncLocalStorage<{ logger: Logger }>();
 
 export interface App {
   server: http.Server;
@@ -41,22 +46,16 @@ export function createYogaApp(hub: Hub) {
       error: (...args) => hub.logger.error({ args }, 'yoga'),
     },
     maskedErrors: {
-      // Typed errors (with extensions.code) pass through; anything else is masked and logged.
       maskError(error, message) {
-        // Duck-typed on purpose: graphql can be loaded twice (ESM and CJS builds), so
-        // `instanceof GraphQLError` is unreliable. A located error inherits the original's extensions.
-        const typed = error as { extensions?: { code?: unknown }; originalError?: unknown };
-        if (typeof typed.extensions?.code === 'string' && typed.extensions.code !== 'INTERNAL_SERVER_ERROR') return error as Error;
-        // Errors raised by graphql itself (syntax, validation, variable coercion) are safe to show.
-        const fromGraphql = (e: unknown) => e instanceof Error && e.name === 'GraphQLError';
-        if (fromGraphql(error) && (!typed.originalError || fromGraphql(typed.originalError))) return error as Error;
-        // Node lookups (node/nodes) use findUniqueOrThrow: a row of another organization is "not found".
-        const original = typed.originalError as { name?: string; code?: string } | undefined;
-        if (original?.name === 'PrismaClientKnownRequestError' && original.code === 'P2025') {
+        const kind = classifyError(error);
+        if (kind === 'exposable') return error as Error;
+        if (kind === 'not-found') {
           const located = error as GraphQLError;
           return new GraphQLError('Not found', { nodes: located.nodes, path: located.path, extensions: { code: 'NOT_FOUND' } });
         }
-        hub.logger.error({ err: typed.originalError ?? error }, 'unexpected error in a GraphQL operation');
+        // Logged with the request's logger (request id) before the details are hidden.
+        const logger = requestScope.getStore()?.logger ?? hub.logger;
+        logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error in a GraphQL operation');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
@@ -87,6 +86,21 @@ export function createYogaApp(hub: Hub) {
   });
 }
 
+/**
+ * Which errors a client may see. Duck-typed on purpose: graphql can be loaded twice (ESM and
+ * CJS builds), so `instanceof GraphQLError` is unreliable. A located error inherits the
+ * original's extensions, so typed Patchbay errors keep their code.
+ */
+function classifyError(error: unknown): 'exposable' | 'not-found' | 'internal' {
+  const typed = error as { name?: string; extensions?: { code?: unknown }; originalError?: { name?: string; code?: string } };
+  if (typeof typed.extensions?.code === 'string' && typed.extensions.code !== 'INTERNAL_SERVER_ERROR') return 'exposable';
+  // Errors raised by graphql itself (syntax, validation, variable coercion, limits) are safe to show.
+  if (typed.name === 'GraphQLError' && (!typed.originalError || typed.originalError.name === 'GraphQLError')) return 'exposable';
+  // Node lookups (node/nodes) use findUniqueOrThrow: a row of another organization is "not found".
+  if (typed.originalError?.name === 'PrismaClientKnownRequestError' && typed.originalError.code === 'P2025') return 'not-found';
+  return 'internal';
+}
+
 function headerFromParams(params: Record<string, unknown> | undefined): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
   return typeof value === 'string' ? value : undefined;
@@ -115,7 +129,9 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
         res.setHeader('content-type', metrics.registry.contentType);
         return res.end(await metrics.registry.metrics());
       }
-      if (path === '/graphql') return await yoga(req, res, { requestId });
+      if (path === '/graphql') {
+        return await requestScope.run({ logger: logger.child({ requestId }) }, () => yoga(req, res, { requestId }));
+      }
       return json(res, 404, { error: 'not found', path });
     } catch (err) {
       logger.error({ err, requestId }, 'request failed');
@@ -127,8 +143,8 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const wsServer = useServer<Record<string, unknown>>(
     {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      execute: (args: any) => requestScope.run({ logger: args.contextValue.logger }, () => args.rootValue.execute(args)),
+      subscribe: (args: any) => requestScope.run({ logger: args.contextValue.logger }, () => args.rootValue.subscribe(args)),
       onSubscribe: async (ctx, _id, params) => {
         const { schema: envSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

@@ -10,7 +10,7 @@ export interface Metrics {
 
 export function createMetrics(db: Database): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'patchbay_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'patchbay_' });
   const httpRequests = new Counter({
     name: 'patchbay_http_requests_total',
     help: 'HTTP requests by method, route and status',

@@ -102,9 +102,10 @@ export async function ensureSearchAttributes(temporal: Temporal, namespace: stri
   return missing;
 }
 
-export async function isTemporalReachable(temporal: Temporal): Promise<boolean> {
+/** A readiness probe: answers within `timeoutMs` whether the frontend responds. */
+export async function isTemporalReachable(temporal: Temporal, timeoutMs = 2_000): Promise<boolean> {
   try {
-    await temporal.connection.workflowService.getSystemInfo({});
+    await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.connection.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;
