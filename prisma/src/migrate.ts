@@ -8,8 +8,9 @@
 //
 //   tsx prisma/src/migrate.ts     # DATABASE_URL if set, else PGlite at PGLITE_DATA_DIR
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -119,7 +120,10 @@ function loadWasm(): Promise<void> {
       get() { return this.message; },
       set_message(m) { this.message = `RuntimeError: ${m}`; },
     };
-    const url = new URL('schema_engine_bg.wasm', import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
+    // createRequire rather than import.meta.resolve: vitest's module runner lacks the latter.
+    const url = pathToFileURL(
+      join(dirname(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm'),
+    );
     // The engine arms JS timers it never clears (e.g. the 10 s timeout on its own advisory
     // lock), which would keep a finished CLI alive for 10 s. Unref them; withEngine keeps the
     // process alive while an engine call is actually running.

@@ -103,12 +103,24 @@ const cleanup = () =>
       await step.undo().catch((err: unknown) => console.error(`cleanup: ${step!.what} failed: ${message(err)}`));
     }
   })());
+let interruptedAt = 0;
+/** The load run under way, stopped first on Ctrl-C so cleaning up isn't starved of CPU. */
+let currentLoad: { stop(): void } | undefined;
+function onSignal(signal: NodeJS.Signals) {
+  if (interruptedAt) {
+    // tsx re-sends the signal when our acknowledgement is slow (a busy loop): only a second
+    // Ctrl-C a moment later means "give up on cleaning".
+    if (Date.now() - interruptedAt > 1_000) process.exit(130);
+    return;
+  }
+  interruptedAt = Date.now();
+  currentLoad?.stop();
+  console.error(`\n${signal}: cleaning up (Ctrl-C again to force)…`);
+  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
 // `on`, not `once`: the dev-server module re-raises the signal when nobody else listens.
-process.on('SIGINT', () => {
-  if (cleaning) process.exit(130); // second Ctrl-C: give up on cleaning
-  console.error('\ninterrupted: cleaning up (Ctrl-C again to force)…');
-  void cleanup().finally(() => process.exit(130));
-});
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const progress = (line: string) => process.stderr.write(`› ${line}\n`);
@@ -152,6 +164,14 @@ async function prepareDatabase(): Promise<{ target: DatabaseTarget; description:
   const scratchUrl = new URL(given);
   scratchUrl.pathname = `/${name}`;
   const version = await withPg(adminUrl.href, async (client) => {
+    // Leftovers of runs that were killed hard (tsx SIGKILLs its child when a Ctrl-C is not
+    // acknowledged within ~60 ms, which a loop busy under load can miss). Listed, never dropped:
+    // one of them may belong to a run still going.
+    const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'patchbay\\_bench\\_%' ORDER BY 1`);
+    if (rows.length) {
+      progress(`note: ${rows.length} scratch database(s) of earlier bench runs exist on ${adminUrl.host}; if no bench is running, drop them:`);
+      for (const row of rows) progress(`  DROP DATABASE "${String(row.datname)}" WITH (FORCE);`);
+    }
     await client.query(`CREATE DATABASE "${name}"`);
     return String((await client.query('SHOW server_version')).rows[0]?.server_version ?? '?');
   });
@@ -227,7 +247,7 @@ interface LoadTarget {
 
 function cannon(target: LoadTarget, duration: number): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
-    autocannon(
+    currentLoad = autocannon(
       {
         title: target.title,
         url: target.url,
@@ -241,7 +261,11 @@ function cannon(target: LoadTarget, duration: number): Promise<AutocannonResult>
         // server for this event loop (the server side is one Node thread either way).
         ...(WORKERS > 0 ? { workers: WORKERS } : {}),
       },
-      (err, result) => (err ? reject(err) : resolve(result)),
+      (err, result) => {
+        currentLoad = undefined;
+        if (err) reject(err);
+        else resolve(result);
+      },
     );
   });
 }
@@ -418,7 +442,15 @@ async function main(): Promise<boolean> {
     logger: createLogger('warn'),
     migrate: true,
   });
-  cleanups.push({ what: 'stopping the hub', undo: () => running.stop() });
+  cleanups.push({
+    what: 'stopping the hub',
+    undo: async () => {
+      await running.stop();
+      // Requests already inside the hub keep running after its socket closes (after a Ctrl-C
+      // under load): let their SQL finish before the database closes and is dropped under them.
+      await settle(() => statements);
+    },
+  });
   const hubUrl = `${running.app!.url}/graphql`;
   let hubRequests = 0;
   running.app!.server.on('request', () => hubRequests++); // an extra listener only counts
@@ -546,7 +578,8 @@ try {
   const clean = await main();
   if (!clean) process.exitCode = 1;
 } catch (err) {
-  console.error(`bench:graphql failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  // After Ctrl-C, the steps still running fail as things close under them: not worth a report.
+  if (!interruptedAt) console.error(`bench:graphql failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 } finally {
   progress('cleaning up');

@@ -11,7 +11,7 @@
 //   <other>                  passed to server/src/cli.ts (e.g. `keys rotate`)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,14 +97,30 @@ function runTs(entry, args) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+/** vitest, then one plain closing line (`Tests: N passed, N failed, N skipped`) read from its JSON report. */
+function runTests(args) {
+  run(path.join(root, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'codegen.ts', '--silent']);
+  const report = path.join(tools, 'vitest-report.json');
+  rmSync(report, { force: true });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (existsSync(report)) {
+    const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(report, 'utf8'));
+    console.log(`Tests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+  }
+  process.exit(result.status ?? 1);
+}
+
 setup();
 switch (command) {
   case 'start':
     runTs('server/src/main.ts', rest);
     break;
   case 'test':
-    run(path.join(root, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'codegen.ts', '--silent']);
-    runTs('node_modules/vitest/vitest.mjs', ['run', ...rest]);
+    runTests(rest);
     break;
   case 'migrate':
     runTs('prisma/src/migrate.ts', rest);

@@ -18,7 +18,7 @@ it('passes every graphql-http audit with no errors', async () => {
     fetchFn: (input: RequestInfo | URL, init?: RequestInit) =>
       fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${token}` } }),
   });
-  const errors = results.filter((r) => r.status === 'error').map((r) => `${r.id} ${r.name}: ${r.reason}`);
+  const errors = results.flatMap((r) => (r.status === "error" ? [`${r.id} ${r.name}: ${r.reason}`] : []));
   expect(errors).toEqual([]);
   expect(results.filter((r) => r.status === 'ok').length).toBeGreaterThan(40);
 });

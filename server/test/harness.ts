@@ -16,8 +16,9 @@ import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts
 
 export interface TestHubOptions {
   plugins?: PluginDefinition[];
-  /** 'pglite' forces an in-memory PGlite even when DATABASE_URL is set. */
+  /** 'pglite' forces PGlite even when DATABASE_URL is set (in memory unless pgliteDir is given). */
   database?: 'default' | 'pglite';
+  pgliteDir?: string;
   env?: Record<string, string>;
   role?: 'all' | 'api' | 'worker';
   /** Share another hub's task queue (e.g. an api-only hub whose runs another hub's worker executes). */
@@ -67,7 +68,7 @@ export class TestHub {
       ...(usePostgres ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
       ...options.env,
     });
-    this.db = await openDatabase(usePostgres ? { kind: 'postgres', url: config.DATABASE_URL! } : { kind: 'pglite' });
+    this.db = await openDatabase(usePostgres ? { kind: 'postgres', url: config.DATABASE_URL! } : { kind: 'pglite', dataDir: options.pgliteDir });
     const logger = createLogger('debug', { write: (line: string) => void this.logs.push(line) });
     this.running = await startHub({
       config: { ...config, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS! },

@@ -1,0 +1,107 @@
+// Production shape: the api and the worker are separate processes sharing PostgreSQL. An
+// activity event written by the worker process must reach a graphql-ws subscriber of the api
+// process (PostgreSQL LISTEN/NOTIFY). PGlite cannot be shared between processes, so this runs
+// when DATABASE_URL names a PostgreSQL server (as CI does); in-process delivery on PGlite is
+// covered by runs.int.test.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { openDatabase, type Database } from '@patchbay/db';
+import { connectTemporal, startRunWorkflow, type Temporal } from '@patchbay/workflows';
+import { findFreePort } from '@patchbay/workflows/dev-server';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../src/config.ts';
+import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
+import { Subscription } from './harness.ts';
+
+const databaseUrl = process.env.DATABASE_URL;
+
+describe.skipIf(!databaseUrl)('activity feed across processes (PostgreSQL)', () => {
+  const children: ChildProcess[] = [];
+  const output: string[] = [];
+  let db: Database;
+  let temporal: Temporal;
+  let apiUrl: string;
+  const taskQueue = `cross-process-${randomUUID()}`;
+
+  function startRole(role: 'api' | 'worker', port: number) {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), role], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        PATCHBAY_BOOTSTRAP_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => output.push(`[${role}] ${d}`));
+    child.stderr!.on('data', (d) => output.push(`[${role}] ${d}`));
+    children.push(child);
+    return child;
+  }
+
+  async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 90_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await Promise.resolve().then(check).catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out waiting for ${what}\n${output.join('')}`);
+  }
+
+  beforeAll(async () => {
+    db = await openDatabase({ kind: 'postgres', url: databaseUrl! });
+    temporal = await connectTemporal({ address: inject('temporalAddress'), namespace: 'default', taskQueue });
+    const port = await findFreePort();
+    apiUrl = `http://127.0.0.1:${port}`;
+    startRole('api', port);
+    startRole('worker', 0);
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the api process');
+    await waitFor(() => output.some((l) => l.includes('Patchbay is running (worker)')), 'the worker process');
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await temporal?.close();
+    await db?.close();
+  });
+
+  it('delivers events written by the worker process to a subscriber of the api process', async () => {
+    const slug = `xproc-${randomUUID().slice(0, 8)}`;
+    const org = await db.prisma.organization.create({ data: { slug, name: slug } });
+    const token = generateToken();
+    await db.prisma.apiToken.create({ data: { orgId: org.id, name: 'viewer', role: 'VIEWER', prefix: tokenPrefix(token), tokenHash: hashToken(token) } });
+
+    const feed = new Subscription<{ activity: { type: string; runId: string | null; message: string } }>(
+      `${apiUrl.replace('http', 'ws')}/graphql`,
+      'subscription { activity(filter: { types: ["run.*"] }) { type runId message } }',
+      {},
+      token,
+    );
+    await feed.ready;
+    await feed.drain(500);
+
+    // Neither this test nor the api process runs activities: only the worker process can
+    // write run.started and the final event. (It loads no plugins, so the run ends as FAILED.)
+    const run = await db.prisma.run.create({ data: { orgId: org.id, kind: 'ACTION', action: 'ping' } });
+    await startRunWorkflow(temporal, { ...run, integrationKey: null });
+
+    const seen: string[] = [];
+    while (!seen.includes('run.failed')) {
+      const result = await feed.next(60_000);
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.activity.runId).toBe(encodeGlobalID('Run', run.id));
+      seen.push(result.data!.activity.type);
+    }
+    expect(seen).toEqual(['run.started', 'run.failed']);
+    await feed.close();
+    expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe('FAILED');
+  });
+});
