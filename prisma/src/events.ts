@@ -40,6 +40,26 @@ export async function recordActivity(db: Database, event: ActivityInput) {
   return row;
 }
 
+export type RunEventVerb = 'queued' | 'started' | 'succeeded' | 'failed' | 'cancelled';
+
+/** The activity-feed entry for a run's transition (`run.queued`, `run.started`, …). */
+export async function recordRunEvent(
+  db: Database,
+  run: { id: string; orgId: string; kind: string; action: string | null; connectionId: string | null; attempts?: number },
+  verb: RunEventVerb,
+  error?: string | null,
+) {
+  return recordActivity(db, {
+    orgId: run.orgId,
+    type: `run.${verb}`,
+    level: verb === 'failed' ? 'error' : 'info',
+    message: `Run of ${run.action ?? run.kind.toLowerCase()} ${verb}${error ? `: ${error}` : ''}`,
+    runId: run.id,
+    connectionId: run.connectionId,
+    data: { kind: run.kind, action: run.action, ...(run.attempts !== undefined ? { attempts: run.attempts } : {}) },
+  });
+}
+
 export async function announceRunChange(db: Database, notice: ChangeNotice) {
   await notify(db, CHANNELS.run, notice);
 }

@@ -29,6 +29,13 @@ export interface Database {
   close(): Promise<void>;
   /** Only for PGlite: the in-process instance (the migration runner needs it). */
   pglite?: PGlite;
+  /** Only for PostgreSQL: the connection URL (the migration runner needs it). */
+  url?: string;
+}
+
+/** What the migration runner needs to reach this database. */
+export function migrationTargetOf(db: Database): { kind: 'postgres'; url: string } | { kind: 'pglite'; db: PGlite } {
+  return db.kind === 'postgres' ? { kind: 'postgres', url: db.url! } : { kind: 'pglite', db: db.pglite! };
 }
 
 export function targetFromEnv(env: { DATABASE_URL?: string; PGLITE_DATA_DIR?: string }): DatabaseTarget {
@@ -79,6 +86,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 
   return {
     kind: 'postgres',
+    url,
     prisma,
     async listen(channel, onPayload) {
       let set = listeners.get(channel);

@@ -17,53 +17,22 @@
 // trusted: non-2xx answers, socket errors, or responses that differ from the verified one.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { openDatabase, type DatabaseTarget } from '@patchbay/db';
 import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
 import { startTemporalDevServer } from '@patchbay/workflows/dev-server';
+import autocannon from 'autocannon';
 import { createSchema, createYoga } from 'graphql-yoga';
+import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { startHub } from '../src/hub.ts';
 import { createLogger } from '../src/logger.ts';
 import { seedBenchData } from './seed.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Untyped dependencies, loaded with require and given the little typing used here
-// ---------------------------------------------------------------------------------------------
-
-interface Histogram {
-  average: number;
-  p50: number;
-  p99: number;
-  total: number;
-}
-interface AutocannonResult {
-  requests: Histogram;
-  latency: Histogram;
-  duration: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-type Autocannon = (
-  opts: Record<string, unknown>,
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => { stop(): void };
-// autocannon ships no types (no @types/autocannon installed).
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
-  end(): Promise<void>;
-}
-// `pg` is a dependency of @patchbay/db, not of server/: resolve it from there (same copy the hub uses).
-const pg = createRequire(import.meta.resolve('@patchbay/db'))('pg') as { Client: new (cfg: { connectionString: string }) => PgClient };
+type AutocannonResult = autocannon.Result;
+type PgClient = pg.Client;
 
 // ---------------------------------------------------------------------------------------------
 // Settings and the two queries

@@ -1,7 +1,7 @@
 // Assembles a running hub from configuration: database (migrated), Temporal client,
 // optionally an in-process worker, and the HTTP app. `npm start` runs all of it in one
 // process; production runs `api` and `worker` roles as separate processes.
-import { openDatabase, targetFromEnv, type Database } from '@patchbay/db';
+import { migrationTargetOf, openDatabase, targetFromEnv, type Database } from '@patchbay/db';
 import { applyMigrations } from '@patchbay/db/migrate';
 import type { PluginDefinition } from '@patchbay/sdk';
 import { connectTemporal, ensureSearchAttributes, PluginRegistry, type Temporal } from '@patchbay/workflows';
@@ -43,9 +43,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const cleanups: Array<() => Promise<void>> = ownsDb ? [() => db.close()] : [];
   try {
     if (options.migrate !== false) {
-      const { applied } = await applyMigrations(
-        db.kind === 'postgres' ? { kind: 'postgres', url: config.DATABASE_URL! } : { kind: 'pglite', db: db.pglite! },
-      );
+      const { applied } = await applyMigrations(migrationTargetOf(db));
       for (const name of applied) logger.info({ migration: name }, 'applied database migration');
     }
     if (config.PATCHBAY_BOOTSTRAP_TOKEN) {

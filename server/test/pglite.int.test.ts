@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { migrationTargetOf } from '@patchbay/db';
 import { applyMigrations } from '@patchbay/db/migrate';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ it('runs an action end to end on PGlite and keeps its data across a restart', as
 
   const second = await TestHub.start({ database: 'pglite', pgliteDir: dir, plugins: [testKitPlugin] });
   try {
-    expect(await applyMigrations({ kind: 'pglite', db: second.db.pglite! })).toEqual({ applied: [] });
+    expect(await applyMigrations(migrationTargetOf(second.db))).toEqual({ applied: [] });
     const result = await second.data(
       'query($id: ID!) { viewer { organization { slug } } run(id: $id) { status output } activity(first: 10) { edges { node { type } } } }',
       { id: encodeGlobalID('Run', run.id) },

@@ -704,16 +704,19 @@ async function assertPortFree(ip: string, port: number, what: string): Promise<v
   throw new TemporalPortInUseError(message, port, servesTemporal);
 }
 
-async function spawnDevServer(args: StartTemporalDevServerOptions & {
-  binary: ResolvedTemporalBinary;
-  env: NodeJS.ProcessEnv;
+/** Where and how to run a dev server, once the options are resolved. */
+interface ServerPlan {
   ip: string;
   port: number;
   uiPort: number | null;
   namespace: string;
   dbFile: string | undefined;
   searchAttributes: Record<string, SearchAttributeKind>;
-}): Promise<TemporalDevServer> {
+}
+
+async function spawnDevServer(
+  args: StartTemporalDevServerOptions & ServerPlan & { binary: ResolvedTemporalBinary; env: NodeJS.ProcessEnv },
+): Promise<TemporalDevServer> {
   const { binary, env, ip, port, uiPort, namespace, dbFile, searchAttributes } = args;
   const cliArgs = [
     'server',
@@ -809,25 +812,17 @@ async function spawnDevServer(args: StartTemporalDevServerOptions & {
   };
 }
 
-/** Minimal shape of what we use from @temporalio/testing (an optional dependency). */
+/** Minimal shape of what we use from @temporalio/testing (loaded only as the last resort). */
 interface TestingModule {
   TestWorkflowEnvironment: {
     createLocal(opts: unknown): Promise<{ address: string; teardown(): Promise<void> }>;
   };
 }
 
-async function startViaSdk(args: {
-  ip: string;
-  port: number;
-  uiPort: number | null;
-  namespace: string;
-  dbFile: string | undefined;
-  searchAttributes: Record<string, SearchAttributeKind>;
-  logLevel: string | undefined;
-}): Promise<TemporalDevServer> {
+async function startViaSdk(args: ServerPlan & { logLevel: string | undefined }): Promise<TemporalDevServer> {
   let testing: TestingModule;
   try {
-    const specifier = '@temporalio/testing'; // not a literal import: the package is optional
+    const specifier = '@temporalio/testing'; // loaded lazily: only needed when no binary can be had
     testing = (await import(specifier)) as TestingModule;
   } catch (err) {
     const notInstalled =

@@ -1,6 +1,6 @@
 // Runs: the row is written first (QUEUED), then its workflow is started. The workflow id is
 // derived from the run, so a retried start or a repeated idempotency key never executes twice.
-import { announceRunChange, Prisma, recordActivity, type Run, type RunKind } from '@patchbay/db';
+import { announceRunChange, Prisma, recordRunEvent, type Run, type RunKind } from '@patchbay/db';
 import { cancelWorkflow, runWorkflowId, startRunWorkflow } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { conflict, notFound, unavailable } from '../errors.ts';
@@ -43,14 +43,7 @@ export async function startRun(hub: Hub, request: RunRequest): Promise<Run> {
     }
     throw err;
   }
-  await recordActivity(hub.db, {
-    orgId: run.orgId,
-    type: 'run.queued',
-    message: `Run of ${run.action ?? run.kind.toLowerCase()} queued`,
-    runId: run.id,
-    connectionId: run.connectionId,
-    data: { kind: run.kind, action: run.action },
-  });
+  await recordRunEvent(hub.db, run, 'queued');
   await dispatch(hub, run, request.integrationKey);
   return run;
 }

@@ -2,7 +2,7 @@
 // written here, announced to subscribers, and recorded in the activity feed.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, recordActivity, type Prisma } from '@patchbay/db';
+import { announceRunChange, recordRunEvent, type Prisma } from '@patchbay/db';
 import { isPluginError, type ActionLogger } from '@patchbay/sdk';
 import type { ActivityDeps, Log } from '../shared/deps.ts';
 import type { RunTerminalStatus } from '../shared/names.ts';
@@ -25,14 +25,7 @@ export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
       if (count === 0) return;
       const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
       await announceRunChange(db, { id: run.id, orgId: run.orgId });
-      await recordActivity(db, {
-        orgId: run.orgId,
-        type: 'run.started',
-        message: `Run of ${run.action ?? run.kind.toLowerCase()} started`,
-        runId: run.id,
-        connectionId: run.connectionId,
-        data: { kind: run.kind, action: run.action },
-      });
+      await recordRunEvent(db, run, 'started');
     },
 
     async executeRun(runId: string): Promise<void> {
@@ -88,16 +81,8 @@ export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
       if (count === 0) return;
       const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
       await announceRunChange(db, { id: run.id, orgId: run.orgId });
-      const verb = { SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' }[result.status];
-      await recordActivity(db, {
-        orgId: run.orgId,
-        type: `run.${verb}`,
-        level: result.status === 'FAILED' ? 'error' : 'info',
-        message: `Run of ${run.action ?? run.kind.toLowerCase()} ${verb}${result.error ? `: ${result.error}` : ''}`,
-        runId: run.id,
-        connectionId: run.connectionId,
-        data: { kind: run.kind, action: run.action, attempts: run.attempts },
-      });
+      const verb = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' } as const)[result.status];
+      await recordRunEvent(db, run, verb, result.error);
     },
   };
 }
