@@ -15,36 +15,38 @@
 //
 // It prints figures and asserts nothing about speed. It exits 1 only when the figures cannot be
 // trusted: non-2xx answers, socket errors, or responses that differ from the verified one.
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { openDatabase, type DatabaseTarget } from '@patchbay/db';
-import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
-import { startTemporalDevServer } from '@patchbay/workflows/dev-server';
+import { openDatabase } from '@patchbay/db';
 import autocannon from 'autocannon';
 import { createSchema, createYoga } from 'graphql-yoga';
-import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { startHub } from '../src/hub.ts';
 import { createLogger } from '../src/logger.ts';
 import { seedBenchData } from './seed.ts';
+import {
+  cleanups,
+  envNumber,
+  fmt,
+  listen,
+  loadAverage,
+  machineLine,
+  onInterrupt,
+  prepareDatabase,
+  prepareTemporal,
+  progress,
+  runBench,
+  settle,
+  sleep,
+  table,
+} from './shared.ts';
 
 type AutocannonResult = autocannon.Result;
-type PgClient = pg.Client;
 
 // ---------------------------------------------------------------------------------------------
 // Settings and the two queries
 // ---------------------------------------------------------------------------------------------
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
-  return value;
-}
 
 const DURATION = envNumber('BENCH_DURATION', 10, 1);
 const CONNECTIONS = Math.round(envNumber('BENCH_CONNECTIONS', 10, 1));
@@ -60,105 +62,9 @@ const REALISTIC_BODY = JSON.stringify({ query: runsQuery(50), operationName: 'Ru
 const RUNS_10_BODY = JSON.stringify({ query: runsQuery(10), operationName: 'Runs' });
 const TRIVIAL_BODY = JSON.stringify({ query: '{ hello }' });
 
-// ---------------------------------------------------------------------------------------------
-// Cleanup: everything started registers how to undo itself; undone in reverse, also on Ctrl-C
-// ---------------------------------------------------------------------------------------------
-
-const cleanups: Array<{ what: string; undo: () => Promise<unknown> }> = [];
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (let step = cleanups.pop(); step; step = cleanups.pop()) {
-      await step.undo().catch((err: unknown) => console.error(`cleanup: ${step!.what} failed: ${message(err)}`));
-    }
-  })());
-let interruptedAt = 0;
 /** The load run under way, stopped first on Ctrl-C so cleaning up isn't starved of CPU. */
 let currentLoad: { stop(): void } | undefined;
-function onSignal(signal: NodeJS.Signals) {
-  if (interruptedAt) {
-    // tsx re-sends the signal when our acknowledgement is slow (a busy loop): only a second
-    // Ctrl-C a moment later means "give up on cleaning".
-    if (Date.now() - interruptedAt > 1_000) process.exit(130);
-    return;
-  }
-  interruptedAt = Date.now();
-  currentLoad?.stop();
-  console.error(`\n${signal}: cleaning up (Ctrl-C again to force)…`);
-  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-}
-// `on`, not `once`: the dev-server module re-raises the signal when nobody else listens.
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const progress = (line: string) => process.stderr.write(`› ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `read()` has not changed for `quietMs` (requests the load generator abandoned finish their SQL). */
-async function settle(read: () => number, quietMs = 250, maxMs = 5_000): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  for (let last = read(); Date.now() < deadline; ) {
-    await sleep(quietMs);
-    const now = read();
-    if (now === last) return;
-    last = now;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Database: PGlite in memory, or a scratch database on the DATABASE_URL server
-// ---------------------------------------------------------------------------------------------
-
-async function withPg<T>(url: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The target to open, and a line saying what it is. Never touches the DATABASE_URL database itself. */
-async function prepareDatabase(): Promise<{ target: DatabaseTarget; description: string }> {
-  const given = process.env.DATABASE_URL;
-  if (!given) return { target: { kind: 'pglite' }, description: 'PGlite (embedded, in memory)' };
-
-  // A database of our own on the same server: seeding and migrating never pollute the given one,
-  // and dropping it at the end leaves nothing behind. Admin statements go to the `postgres` database.
-  const name = `patchbay_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const adminUrl = new URL(given);
-  adminUrl.pathname = '/postgres';
-  const scratchUrl = new URL(given);
-  scratchUrl.pathname = `/${name}`;
-  const version = await withPg(adminUrl.href, async (client) => {
-    // Leftovers of runs that were killed hard (tsx SIGKILLs its child when a Ctrl-C is not
-    // acknowledged within ~60 ms, which a loop busy under load can miss). Listed, never dropped:
-    // one of them may belong to a run still going.
-    const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'patchbay\\_bench\\_%' ORDER BY 1`);
-    if (rows.length) {
-      progress(`note: ${rows.length} scratch database(s) of earlier bench runs exist on ${adminUrl.host}; if no bench is running, drop them:`);
-      for (const row of rows) progress(`  DROP DATABASE "${String(row.datname)}" WITH (FORCE);`);
-    }
-    await client.query(`CREATE DATABASE "${name}"`);
-    return String((await client.query('SHOW server_version')).rows[0]?.server_version ?? '?');
-  });
-  // Dropped at exit, also on Ctrl-C; only a hard kill leaves it behind, hence the name here.
-  progress(`created scratch database ${name} on ${adminUrl.host}`);
-  cleanups.push({
-    what: `dropping scratch database ${name}`,
-    undo: () =>
-      withPg(adminUrl.href, async (client) => {
-        // FORCE (PostgreSQL 13+) also ends connections a pool may still be closing.
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => client.query(`DROP DATABASE IF EXISTS "${name}"`));
-      }),
-  });
-  return {
-    target: { kind: 'postgres', url: scratchUrl.href },
-    description: `PostgreSQL ${version} at ${adminUrl.host}, scratch database "${name}" (dropped at exit)`,
-  };
-}
+onInterrupt(() => currentLoad?.stop());
 
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers
@@ -192,13 +98,6 @@ function checkRunsPage(text: string, first: number): void {
   if (withoutConnection) throw new Error(`${withoutConnection} of ${first} runs came back without their connection`);
   if (new Set(runs.edges.map((edge) => edge.node.id)).size !== first) throw new Error('duplicate runs in one page');
   if (!runs.pageInfo.hasNextPage) throw new Error('expected hasNextPage: the seed has more runs than one page');
-}
-
-function listen(server: http.Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,47 +235,23 @@ async function countStatements(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Output
-// ---------------------------------------------------------------------------------------------
-
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  return rows
-    .map((row, i) => {
-      const line = row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('   ');
-      return i === 0 ? `${line}\n${'-'.repeat(line.length)}` : line;
-    })
-    .join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
 // The benchmark
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<boolean> {
   const cpus = os.cpus();
   const facts: string[] = [
-    `machine    ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`,
+    machineLine(),
     `load       autocannon, ${CONNECTIONS} connections, ${DURATION} s per target after ${WARMUP} s warm-up, ` +
       (WORKERS > 0 ? `${WORKERS} worker thread(s)` : 'on the server thread'),
   ];
-  const loadAverage = () => os.loadavg().map((n) => fmt(n, 2)).join(' / ');
   const loadBefore = loadAverage();
 
   // 1. Temporal: the api role connects at start (and registers search attributes) even though
   //    this query never starts a workflow.
-  let temporalAddress = process.env.TEMPORAL_ADDRESS;
-  if (temporalAddress) {
-    facts.push(`temporal   ${temporalAddress} (TEMPORAL_ADDRESS)`);
-  } else {
-    progress('starting a Temporal dev server');
-    const dev = await startTemporalDevServer({ port: 0, uiPort: null, searchAttributes: SEARCH_ATTRIBUTES });
-    cleanups.push({ what: 'stopping the Temporal dev server', undo: () => dev.stop() });
-    temporalAddress = dev.address;
-    facts.push(`temporal   dev server at ${dev.address} (started for this run, ${dev.source})`);
-  }
+  const temporal = await prepareTemporal();
+  const temporalAddress = temporal.address;
+  facts.push(`temporal   ${temporal.description}`);
 
   // 2. Database, with every SQL statement Prisma sends counted (and captured while asked to).
   const { target, description } = await prepareDatabase();
@@ -543,14 +418,4 @@ async function main(): Promise<boolean> {
   return allProblems.length === 0;
 }
 
-try {
-  const clean = await main();
-  if (!clean) process.exitCode = 1;
-} catch (err) {
-  // After Ctrl-C, the steps still running fail as things close under them: not worth a report.
-  if (!interruptedAt) console.error(`bench:graphql failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  progress('cleaning up');
-  await cleanup();
-}
+await runBench('bench:graphql', main);

@@ -57,7 +57,9 @@ export const builder = new SchemaBuilder<{
   errors: { defaultTypes: [] },
   validation: {
     // Every invalid argument becomes one typed error that lists each bad path.
-    validationError: (result) => {
+    validationError: (result, _args, ctx) => {
+      // Arguments are validated before scope-auth runs: never tell an anonymous caller more.
+      if (!ctx.auth) return unauthenticated(ctx.authProblem ?? 'Authentication required');
       const issues = result.issues.map((issue) => ({
         path: (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'),
         message: issue.message,

@@ -28,6 +28,8 @@ const schema = z.object({
     })
     .optional(),
   PATCHBAY_BOOTSTRAP_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  PATCHBAY_PLUGINS: z.string().optional(),
+  PATCHBAY_PLUGINS_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `one of ${logLevels.join(', ')}` }).default('info'),
 });
 

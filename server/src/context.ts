@@ -1,6 +1,7 @@
 // Per-request context, the same for HTTP and graphql-ws: who is calling (from the bearer
 // token) and the hub's shared services.
 import type { Database } from '@patchbay/db';
+import type { Vault } from '@patchbay/db/vault';
 import type { PluginRegistry, Temporal } from '@patchbay/workflows';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -13,6 +14,7 @@ export interface Hub {
   logger: Logger;
   temporal: Temporal;
   plugins: PluginRegistry;
+  vault: Vault;
   metrics: Metrics;
 }
 

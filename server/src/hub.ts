@@ -7,11 +7,14 @@ import type { PluginDefinition } from '@patchbay/sdk';
 import { connectTemporal, ensureSearchAttributes, PluginRegistry, type Temporal } from '@patchbay/workflows';
 import { createWorker } from '@patchbay/workflows/worker';
 import type { Worker, WorkflowBundleOption } from '@patchbay/workflows/worker';
+import path from 'node:path';
+import { createVault, loadKeyRing } from '@patchbay/db/vault';
 import { startApp, type App } from './app.ts';
-import type { Config } from './config.ts';
+import { repoRoot, type Config } from './config.ts';
 import type { Hub } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts';
 import { ensureBootstrap } from './services/tokens.ts';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -19,6 +22,7 @@ export type Role = 'all' | 'api' | 'worker';
 export interface HubOptions {
   config: Config & { TEMPORAL_ADDRESS: string };
   role?: Role;
+  /** Plugins passed in code, on top of the first-party ones and PATCHBAY_PLUGINS. */
   plugins?: PluginDefinition[];
   logger?: Logger;
   /** An already open database (tests share one PGlite instance between hubs). */
@@ -59,8 +63,21 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     cleanups.unshift(() => temporal.close());
     await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE, logger);
 
-    const plugins = new PluginRegistry(options.plugins ?? []);
-    const hub: Hub = { config, db, logger, temporal, plugins, metrics: createMetrics(db) };
+    const thirdParty = await loadPluginPackages(
+      pluginNames(config.PATCHBAY_PLUGINS),
+      [repoRoot, ...(config.PATCHBAY_PLUGINS_DIR ? [config.PATCHBAY_PLUGINS_DIR] : [])],
+      logger,
+    );
+    const plugins = new PluginRegistry([...firstPartyPlugins, ...thirdParty, ...(options.plugins ?? [])]);
+    const vault = createVault(
+      loadKeyRing({
+        spec: config.PATCHBAY_ENCRYPTION_KEYS,
+        production: config.NODE_ENV === 'production',
+        dataDir: path.join(repoRoot, '.data'),
+        warn: (msg) => logger.warn(msg),
+      }),
+    );
+    const hub: Hub = { config, db, logger, temporal, plugins, vault, metrics: createMetrics(db) };
 
     let worker: Worker | undefined;
     if (role !== 'api') {
@@ -70,6 +87,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         db,
         plugins,
+        vault,
         logger: logger.child({ component: 'worker' }),
         workflowBundle: options.workflowBundle,
       });

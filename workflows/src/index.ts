@@ -2,3 +2,4 @@ export * from './client.ts';
 export * from './shared/names.ts';
 export * from './shared/plugin-registry.ts';
 export type { ActivityDeps, Log } from './shared/deps.ts';
+export * from './runtime/actions.ts';

@@ -1,10 +1,10 @@
-// Connected accounts. Credentials are never a field here: only status and non-secret config.
-import { AuthMode, ConnectionStatus } from '@patchbay/db';
+// Connected accounts. Credentials are write-only: no field ever returns them.
+import { z } from 'zod';
 import { builder, orgIdOf, orgOwned } from '../builder.ts';
+import { createConnection, deleteConnection, runConnectionTest } from '../services/connections.ts';
+import { AuthModeEnum, ConnectionStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
-
-export const AuthModeEnum = builder.enumType(AuthMode, { name: 'AuthMode' });
-export const ConnectionStatusEnum = builder.enumType(ConnectionStatus, { name: 'ConnectionStatus' });
+import { Integration, integrationOf, missingIntegration } from './integrations.ts';
 
 builder.prismaNode('Connection', {
   id: { field: 'id' },
@@ -13,6 +13,14 @@ builder.prismaNode('Connection', {
   fields: (t) => ({
     name: t.exposeString('name'),
     integrationKey: t.exposeString('integrationKey'),
+    integration: t.field({
+      type: Integration,
+      select: { integrationKey: true },
+      resolve: (c, _args, ctx) => {
+        const entry = ctx.hub.plugins.entry(c.integrationKey);
+        return entry ? integrationOf(entry) : missingIntegration(c.integrationKey);
+      },
+    }),
     authMode: t.expose('authMode', { type: AuthModeEnum }),
     status: t.expose('status', { type: ConnectionStatusEnum }),
     config: t.expose('config', { type: 'JSON', nullable: true, description: 'Non-secret settings only' }),
@@ -52,5 +60,65 @@ builder.queryField('connection', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) =>
       ctx.hub.db.prisma.connection.findFirst({ ...query, where: { id: localId(id, 'Connection'), orgId: orgIdOf(ctx) } }),
+  }),
+);
+
+const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
+  fields: (t) => ({
+    integrationKey: t.string({ required: true }),
+    name: t.string({ required: true }),
+    authMode: t.field({ type: AuthModeEnum, required: true }),
+    credentials: t.field({ type: 'JSON', description: 'Secret fields, per the auth method credentialsSchema; never readable back' }),
+    config: t.field({ type: 'JSON', description: 'Non-secret settings, per the auth method configSchema' }),
+  }),
+  validate: z.looseObject({
+    name: z.string().trim().min(1, 'name is required').max(100, 'at most 100 characters'),
+    credentials: z.record(z.string(), z.unknown(), 'credentials must be an object').nullish(),
+    config: z.record(z.string(), z.unknown(), 'config must be an object').nullish(),
+  }),
+});
+
+const ConnectionTestResult = builder
+  .objectRef<{ ok: boolean; latencyMs: number; message: string | null }>('ConnectionTestResult')
+  .implement({
+    fields: (t) => ({
+      ok: t.exposeBoolean('ok'),
+      latencyMs: t.exposeInt('latencyMs'),
+      message: t.exposeString('message', { nullable: true }),
+    }),
+  });
+
+builder.mutationField('createConnection', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    authScopes: { role: 'ADMIN' },
+    description: 'API key / basic / bot token / none connections; the plugin test runs and sets ACTIVE or ERROR',
+    args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      createConnection(ctx.hub, orgIdOf(ctx), {
+        ...input,
+        name: input.name.trim(),
+        credentials: input.credentials ?? undefined,
+        config: input.config ?? undefined,
+      }),
+  }),
+);
+
+builder.mutationField('testConnection', (t) =>
+  t.field({
+    type: ConnectionTestResult,
+    authScopes: { role: 'MEMBER' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => runConnectionTest(ctx.hub, orgIdOf(ctx), localId(id, 'Connection')),
+  }),
+);
+
+builder.mutationField('deleteConnection', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    authScopes: { role: 'ADMIN' },
+    description: 'Deletes the connection and wipes its credentials',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_query, _root, { id }, ctx) => deleteConnection(ctx.hub, orgIdOf(ctx), localId(id, 'Connection')),
   }),
 );

@@ -3,8 +3,10 @@ import { builder } from '../builder.ts';
 import './scalars.ts';
 import './viewer.ts';
 import './tokens.ts';
+import './integrations.ts';
 import './connections.ts';
 import './runs.ts';
 import './activity.ts';
+import './secrets.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -3,7 +3,8 @@ import { CHANNELS, RunKind, RunStatus, watchChannel } from '@patchbay/db';
 import { runWorkflowId } from '@patchbay/workflows';
 import { builder, orgIdOf, orgOwned } from '../builder.ts';
 import { liveStream } from '../services/live.ts';
-import { cancelRun, isTerminal } from '../services/runs.ts';
+import { z } from 'zod';
+import { cancelRun, isTerminal, runAction, testAction } from '../services/runs.ts';
 import { notFound } from '../errors.ts';
 import { localId } from './ids.ts';
 
@@ -100,5 +101,60 @@ builder.subscriptionField('runUpdated', (t) =>
       });
     },
     resolve: (run) => run,
+  }),
+);
+
+const RunActionInput = builder.inputType('RunActionInput', {
+  fields: (t) => ({
+    connectionId: t.id({ required: true }),
+    action: t.string({ required: true }),
+    input: t.field({ type: 'JSON', description: 'The action input; strings may use {{ secrets.NAME }}, {{ connection.config.x }}' }),
+    idempotencyKey: t.string({ description: 'The same key returns the same Run; the action executes once' }),
+    outputMapping: t.field({ type: 'JSON', description: 'JSONPath mapping applied to the output, e.g. { "ticket_id": "$.id" }' }),
+  }),
+  validate: z.looseObject({
+    action: z.string().min(1, 'action is required').max(200),
+    idempotencyKey: z.string().min(1).max(200, 'at most 200 characters').nullish(),
+  }),
+});
+
+const ActionTestResult = builder
+  .objectRef<{ success: boolean; responseTimeMs: number; output: unknown; error: string | null }>('ActionTestResult')
+  .implement({
+    fields: (t) => ({
+      success: t.exposeBoolean('success'),
+      responseTimeMs: t.exposeInt('responseTimeMs'),
+      output: t.field({ type: 'JSON', nullable: true, resolve: (r) => r.output }),
+      error: t.exposeString('error', { nullable: true }),
+    }),
+  });
+
+function actionRequest(input: typeof RunActionInput.$inferInput) {
+  return {
+    connectionId: localId(input.connectionId, 'Connection', 'input.connectionId'),
+    action: input.action,
+    input: input.input ?? {},
+    idempotencyKey: input.idempotencyKey,
+    outputMapping: input.outputMapping,
+  };
+}
+
+builder.mutationField('runAction', (t) =>
+  t.prismaField({
+    type: 'Run',
+    authScopes: { role: 'MEMBER' },
+    description: 'Starts a durable run; watch it with runUpdated',
+    args: { input: t.arg({ type: RunActionInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) => runAction(ctx.hub, orgIdOf(ctx), actionRequest(input)),
+  }),
+);
+
+builder.mutationField('testAction', (t) =>
+  t.field({
+    type: ActionTestResult,
+    authScopes: { role: 'MEMBER' },
+    description: 'Runs the action synchronously (playgrounds): no Run is recorded, no retries',
+    args: { input: t.arg({ type: RunActionInput, required: true }) },
+    resolve: (_root, { input }, ctx) => testAction(ctx.hub, orgIdOf(ctx), actionRequest(input)),
   }),
 );

@@ -1,9 +1,10 @@
 // Runs: the row is written first (QUEUED), then its workflow is started. The workflow id is
 // derived from the run, so a retried start or a repeated idempotency key never executes twice.
 import { announceRunChange, Prisma, recordRunEvent, type Run, type RunKind } from '@patchbay/db';
-import { cancelWorkflow, runWorkflowId, startRunWorkflow } from '@patchbay/workflows';
+import { checkActionInput, type Mapping } from '@patchbay/sdk';
+import { cancelWorkflow, runConnectionAction, runWorkflowId, startRunWorkflow } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
-import { conflict, notFound, unavailable } from '../errors.ts';
+import { badInput, conflict, notFound, unavailable } from '../errors.ts';
 
 export const TERMINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export const isTerminal = (run: Pick<Run, 'status'>) => (TERMINAL_STATUSES as readonly string[]).includes(run.status);
@@ -15,6 +16,7 @@ export interface RunRequest {
   connectionId?: string;
   integrationKey?: string;
   input?: Prisma.InputJsonValue;
+  outputMapping?: Prisma.InputJsonValue;
   idempotencyKey?: string | null;
 }
 
@@ -29,6 +31,7 @@ export async function startRun(hub: Hub, request: RunRequest): Promise<Run> {
         action: request.action,
         connectionId: request.connectionId,
         input: request.input,
+        outputMapping: request.outputMapping,
         idempotencyKey: request.idempotencyKey ?? null,
       },
     });
@@ -80,4 +83,73 @@ export async function cancelRun(hub: Hub, orgId: string, runId: string, waitMs =
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }
   return hub.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+}
+
+export interface ActionRequest {
+  connectionId: string;
+  action: string;
+  input?: unknown;
+  idempotencyKey?: string | null;
+  outputMapping?: unknown;
+}
+
+/**
+ * Everything that can be checked before a run exists: the connection, the action, the input
+ * against the action's schema (templated strings are checked at run time) and the mapping.
+ */
+export async function validateActionRequest(hub: Hub, orgId: string, request: ActionRequest) {
+  const connection = await hub.db.prisma.connection.findFirst({ where: { id: request.connectionId, orgId } });
+  if (!connection) throw notFound('Connection');
+  const plugin = hub.plugins.get(connection.integrationKey);
+  if (!plugin) throw badInput(`Integration "${connection.integrationKey}" is not loaded in this hub`, [{ path: 'connectionId', message: 'integration not loaded' }]);
+  const issues = checkActionInput(plugin, request.action, request.input);
+  if (issues) {
+    const scoped = issues.map((i) => ({ ...i, path: i.path === 'action' ? 'action' : i.path ? `input.${i.path}` : 'input' }));
+    throw badInput(`Invalid action input: ${scoped.map((i) => `${i.path}: ${i.message}`).join('; ')}`, scoped);
+  }
+  if (request.outputMapping !== undefined && request.outputMapping !== null && !isMapping(request.outputMapping)) {
+    throw badInput('outputMapping must be a JSONPath string or an object of them', [{ path: 'outputMapping', message: 'expected e.g. { "id": "$.id" }' }]);
+  }
+  return { connection, plugin };
+}
+
+export async function runAction(hub: Hub, orgId: string, request: ActionRequest): Promise<Run> {
+  const { connection } = await validateActionRequest(hub, orgId, request);
+  return startRun(hub, {
+    orgId,
+    kind: 'ACTION',
+    action: request.action,
+    connectionId: connection.id,
+    integrationKey: connection.integrationKey,
+    input: (request.input ?? {}) as Prisma.InputJsonValue,
+    outputMapping: (request.outputMapping ?? undefined) as Prisma.InputJsonValue | undefined,
+    idempotencyKey: request.idempotencyKey,
+  });
+}
+
+const TEST_ACTION_TIMEOUT_MS = 30_000;
+
+/** Runs the action right here, for playgrounds: no Run, no retries, a bounded wait. */
+export async function testAction(hub: Hub, orgId: string, request: ActionRequest) {
+  await validateActionRequest(hub, orgId, request);
+  const started = performance.now();
+  try {
+    const output = await runConnectionAction(hub, {
+      orgId,
+      connectionId: request.connectionId,
+      action: request.action,
+      input: request.input ?? {},
+      outputMapping: (request.outputMapping ?? null) as Mapping | null,
+      signal: AbortSignal.timeout(TEST_ACTION_TIMEOUT_MS),
+      bindings: { testAction: true },
+    });
+    return { success: true, responseTimeMs: Math.round(performance.now() - started), output, error: null };
+  } catch (err) {
+    return { success: false, responseTimeMs: Math.round(performance.now() - started), output: null, error: (err as Error).message };
+  }
+}
+
+function isMapping(value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  return !!value && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(isMapping);
 }

@@ -3,8 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { announceRunChange, recordRunEvent, type Prisma } from '@patchbay/db';
-import { isPluginError, type ActionLogger } from '@patchbay/sdk';
-import type { ActivityDeps, Log } from '../shared/deps.ts';
+import { isPluginError, type Mapping } from '@patchbay/sdk';
+import { runConnectionAction } from '../runtime/actions.ts';
+import type { ActivityDeps } from '../shared/deps.ts';
 import type { RunTerminalStatus } from '../shared/names.ts';
 
 // Cancellation reaches an activity only through a heartbeat's answer, so beat often (the
@@ -12,7 +13,8 @@ import type { RunTerminalStatus } from '../shared/names.ts';
 const HEARTBEAT_EVERY_MS = 1_000;
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 
-export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
+export function createRunActivities(deps: ActivityDeps) {
+  const { db } = deps;
   const { prisma } = db;
 
   return {
@@ -30,40 +32,23 @@ export function createRunActivities({ db, plugins, logger }: ActivityDeps) {
 
     async executeRun(runId: string): Promise<void> {
       const ctx = Context.current();
-      const run = await prisma.run.update({
-        where: { id: runId },
-        data: { attempts: ctx.info.attempt },
-        include: { connection: { select: { integrationKey: true } } },
-      });
+      const run = await prisma.run.update({ where: { id: runId }, data: { attempts: ctx.info.attempt } });
       await announceRunChange(db, { id: run.id, orgId: run.orgId });
-      const pluginKey = run.connection?.integrationKey;
-      const action = pluginKey && run.action ? plugins.findAction(pluginKey, run.action) : undefined;
-      if (!action) {
-        throw ApplicationFailure.nonRetryable(
-          `Unknown action "${run.action}" for integration "${pluginKey ?? 'none'}"`,
-          'UnknownActionError',
-        );
+      if (!run.connectionId || !run.action) {
+        throw ApplicationFailure.nonRetryable('This run has no connection or action to execute', 'UnknownActionError');
       }
-      const input = action.input.safeParse(run.input ?? {});
-      if (!input.success) {
-        throw ApplicationFailure.nonRetryable(`Invalid input: ${input.error.message}`, 'InputValidationError');
-      }
-
       const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
-        const output = await action.run({
-          input: input.data,
+        const output = await runConnectionAction(deps, {
+          orgId: run.orgId,
+          connectionId: run.connectionId,
+          action: run.action,
+          input: run.input ?? {},
+          outputMapping: run.outputMapping as Mapping | null,
           signal: ctx.cancellationSignal,
-          logger: actionLogger(logger, { runId, action: run.action }),
+          bindings: { runId },
         });
-        const checked = action.output ? action.output.safeParse(output) : { success: true as const, data: output };
-        if (!checked.success) {
-          throw ApplicationFailure.nonRetryable(`Action returned invalid output: ${checked.error.message}`, 'PermanentError');
-        }
-        await prisma.run.update({
-          where: { id: runId },
-          data: { output: (checked.data ?? null) as Prisma.InputJsonValue },
-        });
+        await prisma.run.update({ where: { id: runId }, data: { output: (output ?? null) as Prisma.InputJsonValue } });
       } catch (err) {
         // However the action reacted to the abort, report a cancellation, not a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -94,7 +79,7 @@ function toTemporalFailure(err: unknown): unknown {
   if (!isPluginError(err)) return err;
   switch (err.kind) {
     case 'PERMANENT':
-      return ApplicationFailure.nonRetryable(err.message, 'PermanentError');
+      return ApplicationFailure.nonRetryable(err.message, err.name === 'ActionInputError' ? 'InputValidationError' : 'PermanentError');
     case 'RATE_LIMIT':
       return ApplicationFailure.create({
         message: err.message,
@@ -106,9 +91,4 @@ function toTemporalFailure(err: unknown): unknown {
     default:
       return ApplicationFailure.retryable(err.message, 'TransientError');
   }
-}
-
-function actionLogger(log: Log, bindings: Record<string, unknown>): ActionLogger {
-  const at = (level: keyof Log) => (msg: string, data?: Record<string, unknown>) => log[level]({ ...bindings, ...data }, msg);
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -1,5 +1,6 @@
 // What activities need from the process hosting the worker.
 import type { Database } from '@patchbay/db';
+import type { Vault } from '@patchbay/db/vault';
 import type { PluginRegistry } from './plugin-registry.ts';
 
 /** The slice of pino's interface the worker uses, so any pino logger fits. */
@@ -13,5 +14,6 @@ export interface Log {
 export interface ActivityDeps {
   db: Database;
   plugins: PluginRegistry;
+  vault: Vault;
   logger: Log;
 }

@@ -1,0 +1,190 @@
+// What the benchmarks share: env knobs, cleanup on exit and on Ctrl-C, the database (an
+// in-memory PGlite, or a scratch database on the DATABASE_URL server), Temporal (TEMPORAL_ADDRESS,
+// else a dev server started here), and the output helpers. Importing this module installs the
+// SIGINT/SIGTERM handlers.
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import type { DatabaseTarget } from '@patchbay/db';
+import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
+import { startTemporalDevServer } from '@patchbay/workflows/dev-server';
+import pg from 'pg';
+
+type PgClient = pg.Client;
+
+export function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started registers how to undo itself; undone in reverse, also on Ctrl-C
+// ---------------------------------------------------------------------------------------------
+
+export const cleanups: Array<{ what: string; undo: () => Promise<unknown> }> = [];
+let cleaning: Promise<void> | undefined;
+export const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (let step = cleanups.pop(); step; step = cleanups.pop()) {
+      await step.undo().catch((err: unknown) => console.error(`cleanup: ${step!.what} failed: ${message(err)}`));
+    }
+  })());
+let interruptedAt = 0;
+/** True once SIGINT/SIGTERM arrived: steps still running then fail as things close under them. */
+export const interrupted = () => interruptedAt !== 0;
+/** Called first on Ctrl-C, before cleaning up (e.g. stop the load under way so cleaning isn't starved of CPU). */
+let beforeCleanup: (() => void) | undefined;
+export const onInterrupt = (fn: () => void) => (beforeCleanup = fn);
+function onSignal(signal: NodeJS.Signals) {
+  if (interruptedAt) {
+    // tsx re-sends the signal when our acknowledgement is slow (a busy loop): only a second
+    // Ctrl-C a moment later means "give up on cleaning".
+    if (Date.now() - interruptedAt > 1_000) process.exit(130);
+    return;
+  }
+  interruptedAt = Date.now();
+  beforeCleanup?.();
+  console.error(`\n${signal}: cleaning up (Ctrl-C again to force)…`);
+  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+// `on`, not `once`: the dev-server module re-raises the signal when nobody else listens.
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+/**
+ * Runs a benchmark's `main` (true = the figures are clean), then cleans up. Exit code 1 when
+ * the figures are not clean or the benchmark failed; the process then exits by itself.
+ */
+export async function runBench(name: string, main: () => Promise<boolean>): Promise<void> {
+  try {
+    const clean = await main();
+    if (!clean) process.exitCode = 1;
+  } catch (err) {
+    // After Ctrl-C, the steps still running fail as things close under them: not worth a report.
+    if (!interruptedAt) console.error(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    progress('cleaning up');
+    await cleanup();
+  }
+}
+
+export const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+export const progress = (line: string) => process.stderr.write(`› ${line}\n`);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `read()` has not changed for `quietMs` (requests the load generator abandoned finish their SQL). */
+export async function settle(read: () => number, quietMs = 250, maxMs = 5_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  for (let last = read(); Date.now() < deadline; ) {
+    await sleep(quietMs);
+    const now = read();
+    if (now === last) return;
+    last = now;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal: TEMPORAL_ADDRESS, else a dev server started for this run
+// ---------------------------------------------------------------------------------------------
+
+/** The Temporal frontend to use, and a line saying what it is. A dev server started here is stopped at exit. */
+export async function prepareTemporal(): Promise<{ address: string; description: string }> {
+  const given = process.env.TEMPORAL_ADDRESS;
+  if (given) return { address: given, description: `${given} (TEMPORAL_ADDRESS)` };
+  progress('starting a Temporal dev server');
+  const dev = await startTemporalDevServer({ port: 0, uiPort: null, searchAttributes: SEARCH_ATTRIBUTES });
+  cleanups.push({ what: 'stopping the Temporal dev server', undo: () => dev.stop() });
+  return { address: dev.address, description: `dev server at ${dev.address} (started for this run, ${dev.source})` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database: PGlite in memory, or a scratch database on the DATABASE_URL server
+// ---------------------------------------------------------------------------------------------
+
+export async function withPg<T>(url: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The target to open, and a line saying what it is. Never touches the DATABASE_URL database itself. */
+export async function prepareDatabase(): Promise<{ target: DatabaseTarget; description: string }> {
+  const given = process.env.DATABASE_URL;
+  if (!given) return { target: { kind: 'pglite' }, description: 'PGlite (embedded, in memory)' };
+
+  // A database of our own on the same server: seeding and migrating never pollute the given one,
+  // and dropping it at the end leaves nothing behind. Admin statements go to the `postgres` database.
+  const name = `patchbay_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const adminUrl = new URL(given);
+  adminUrl.pathname = '/postgres';
+  const scratchUrl = new URL(given);
+  scratchUrl.pathname = `/${name}`;
+  const version = await withPg(adminUrl.href, async (client) => {
+    // Leftovers of runs that were killed hard (tsx SIGKILLs its child when a Ctrl-C is not
+    // acknowledged within ~60 ms, which a loop busy under load can miss). Listed, never dropped:
+    // one of them may belong to a run still going.
+    const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'patchbay\\_bench\\_%' ORDER BY 1`);
+    if (rows.length) {
+      progress(`note: ${rows.length} scratch database(s) of earlier bench runs exist on ${adminUrl.host}; if no bench is running, drop them:`);
+      for (const row of rows) progress(`  DROP DATABASE "${String(row.datname)}" WITH (FORCE);`);
+    }
+    await client.query(`CREATE DATABASE "${name}"`);
+    return String((await client.query('SHOW server_version')).rows[0]?.server_version ?? '?');
+  });
+  // Dropped at exit, also on Ctrl-C; only a hard kill leaves it behind, hence the name here.
+  progress(`created scratch database ${name} on ${adminUrl.host}`);
+  cleanups.push({
+    what: `dropping scratch database ${name}`,
+    undo: () =>
+      withPg(adminUrl.href, async (client) => {
+        // FORCE (PostgreSQL 13+) also ends connections a pool may still be closing.
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => client.query(`DROP DATABASE IF EXISTS "${name}"`));
+      }),
+  });
+  return {
+    target: { kind: 'postgres', url: scratchUrl.href },
+    description: `PostgreSQL ${version} at ${adminUrl.host}, scratch database "${name}" (dropped at exit)`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP and output helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Listens on a free loopback port; resolves to `http://127.0.0.1:<port>`. */
+export function listen(server: http.Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+export const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** `machine    2 × <CPU model>, Node v20…` */
+export function machineLine(): string {
+  const cpus = os.cpus();
+  return `machine    ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
+}
+
+/** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
+export const loadAverage = () => os.loadavg().map((n) => fmt(n, 2)).join(' / ');
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows
+    .map((row, i) => {
+      const line = row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('   ');
+      return i === 0 ? `${line}\n${'-'.repeat(line.length)}` : line;
+    })
+    .join('\n');
+}

@@ -1,0 +1,106 @@
+// Connections with secret credentials (API key, basic, bot token, none). Credentials are
+// validated against the plugin's auth schema, encrypted in the vault, tested, and never read back.
+import { recordActivity, type AuthMode, type Connection, type Prisma } from '@patchbay/db';
+import { vaultContext } from '@patchbay/db/vault';
+import { issuesOf } from '@patchbay/sdk';
+import { loadConnection, testStoredConnection } from '@patchbay/workflows';
+import type { Hub } from '../context.ts';
+import { badInput, notFound, type InputIssue } from '../errors.ts';
+
+const OAUTH_MODES: AuthMode[] = ['OAUTH2', 'OAUTH2_CLIENT_CREDENTIALS'];
+const TEST_TIMEOUT_MS = 15_000;
+
+export interface NewConnection {
+  integrationKey: string;
+  name: string;
+  authMode: AuthMode;
+  credentials?: unknown;
+  config?: unknown;
+}
+
+export async function createConnection(hub: Hub, orgId: string, input: NewConnection): Promise<Connection> {
+  const plugin = hub.plugins.get(input.integrationKey);
+  if (!plugin) throw badInput(`Unknown integration "${input.integrationKey}"`, [{ path: 'integrationKey', message: 'no such integration' }]);
+  const method = plugin.auth.find((a) => a.mode === input.authMode);
+  if (!method) {
+    const modes = plugin.auth.map((a) => a.mode).join(', ');
+    throw badInput(`Integration "${plugin.key}" supports ${modes}, not ${input.authMode}`, [{ path: 'authMode', message: `one of ${modes}` }]);
+  }
+  if (OAUTH_MODES.includes(input.authMode)) {
+    throw badInput(`${input.authMode} connections are made with startOAuth`, [{ path: 'authMode', message: 'use startOAuth' }]);
+  }
+  const issues: InputIssue[] = [];
+  const credentials = method.credentials.safeParse(input.credentials ?? {});
+  if (!credentials.success) issues.push(...issuesOf(credentials.error).map((i) => ({ ...i, path: joinPath('credentials', i.path) })));
+  const config = method.config.safeParse(input.config ?? {});
+  if (!config.success) issues.push(...issuesOf(config.error).map((i) => ({ ...i, path: joinPath('config', i.path) })));
+  if (issues.length || !credentials.success || !config.success) {
+    throw badInput(`Invalid connection: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+
+  const connection = await hub.db.prisma.$transaction(async (tx) => {
+    const created = await tx.connection.create({
+      data: { orgId, integrationKey: plugin.key, name: input.name, authMode: input.authMode, status: 'PENDING', config: config.data as Prisma.InputJsonValue },
+    });
+    return tx.connection.update({
+      where: { id: created.id },
+      data: { credentials: hub.vault.encryptJson(credentials.data, vaultContext.connection(created.id)) },
+    });
+  });
+  await recordActivity(hub.db, {
+    orgId,
+    type: 'connection.created',
+    message: `Connection "${connection.name}" to ${plugin.displayName} created`,
+    connectionId: connection.id,
+    data: { integrationKey: plugin.key, authMode: connection.authMode },
+  });
+  await runConnectionTest(hub, orgId, connection.id);
+  return hub.db.prisma.connection.findUniqueOrThrow({ where: { id: connection.id } });
+}
+
+/** Runs the plugin's test hook and records the outcome on the connection (ACTIVE or ERROR). */
+export async function runConnectionTest(hub: Hub, orgId: string, connectionId: string) {
+  const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
+  if (!existing) throw notFound('Connection');
+  let result: { ok: boolean; latencyMs: number; message: string | null };
+  try {
+    const loaded = await loadConnection(hub, orgId, connectionId, { forTest: true });
+    result = await testStoredConnection(hub, loaded, AbortSignal.timeout(TEST_TIMEOUT_MS));
+  } catch (err) {
+    result = { ok: false, latencyMs: 0, message: (err as Error).message };
+  }
+  if (!['EXPIRED', 'REVOKED'].includes(existing.status)) {
+    await hub.db.prisma.connection.update({
+      where: { id: connectionId },
+      data: { status: result.ok ? 'ACTIVE' : 'ERROR', lastError: result.ok ? null : result.message },
+    });
+  }
+  await recordActivity(hub.db, {
+    orgId,
+    type: result.ok ? 'connection.tested' : 'connection.test_failed',
+    level: result.ok ? 'info' : 'warn',
+    message: `Connection "${existing.name}" ${result.ok ? 'works' : `failed its test: ${result.message}`}`,
+    connectionId,
+    data: { ok: result.ok, latencyMs: result.latencyMs },
+  });
+  return result;
+}
+
+/** Deletes the connection; its credentials go with the row. The last state is returned. */
+export async function deleteConnection(hub: Hub, orgId: string, connectionId: string): Promise<Connection> {
+  const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
+  if (!existing) throw notFound('Connection');
+  await hub.db.prisma.connection.delete({ where: { id: connectionId } });
+  await recordActivity(hub.db, {
+    orgId,
+    type: 'connection.deleted',
+    message: `Connection "${existing.name}" deleted`,
+    connectionId,
+    data: { integrationKey: existing.integrationKey },
+  });
+  return { ...existing, status: 'REVOKED', credentials: null, updatedAt: new Date() };
+}
+
+function joinPath(prefix: string, path: string) {
+  return path ? `${prefix}.${path}` : prefix;
+}
