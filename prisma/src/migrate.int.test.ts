@@ -1,7 +1,7 @@
 // Integration tests for the wasm-engine migration runner, on embedded PGlite and (when one is
 // reachable) a real PostgreSQL: scratch databases are created per run and dropped afterwards.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,10 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyMigrations, diffSchemaAgainstMigrations, MIGRATIONS_DIR, readMigrations } from './migrate.ts';
+import { applyMigrations, diffSchemaAgainstMigrations, MIGRATIONS_DIR, readMigrations, SCHEMA_PATH } from './migrate.ts';
 
-const MODEL_TABLES = ['ActivityEvent', 'ApiToken', 'Connection', 'Membership', 'Organization', 'Run', 'User'];
+// Every model in schema.prisma is a table (sorted as PostgreSQL's ORDER BY sorts them here).
+const MODEL_TABLES = [...(await readFile(SCHEMA_PATH, 'utf8')).matchAll(/^model (\w+) \{/gm)].map((m) => m[1]!).sort();
 const committed = (await readMigrations()).migrationDirectories.map((d) => d.path);
 
 const TABLES_SQL = `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;

@@ -444,28 +444,7 @@ async function main(): Promise<boolean> {
     createConnectionMutation(targetServer.url),
     {},
   );
-  let connectionNote: string | undefined;
-  if (createConnection.status !== 'ACTIVE' && /is PENDING; reconnect it first/.test(createConnection.lastError ?? '')) {
-    // A hub bug, not a problem of the target: createConnection tests the connection while its
-    // row is still PENDING, and loading a PENDING connection refuses it, so the test fails and
-    // the connection ends ERROR. Testing it again (now ERROR, which loads) through GraphQL sets
-    // it ACTIVE; the note stays in the output until the hub is fixed.
-    const { testConnection } = await gql<{ testConnection: { ok: boolean; message: string | null } }>(
-      `mutation($id: ID!) { testConnection(id: $id) { ok message } }`,
-      { id: createConnection.id },
-    );
-    const { connection } = await gql<{ connection: { status: string; lastError: string | null } | null }>(
-      `query($id: ID!) { connection(id: $id) { status lastError } }`,
-      { id: createConnection.id },
-    );
-    if (!testConnection.ok || connection?.status !== 'ACTIVE') {
-      throw new Error(`the connection is still ${connection?.status} after testConnection: ${testConnection.message ?? connection?.lastError ?? ''}`);
-    }
-    connectionNote =
-      `note       createConnection answered ${createConnection.status} ("${createConnection.lastError}": the hub tests a new ` +
-      `connection while it is still PENDING); testConnection then made it ACTIVE`;
-    progress(connectionNote.replace(/^note\s+/, 'note: '));
-  } else if (createConnection.status !== 'ACTIVE') {
+  if (createConnection.status !== 'ACTIVE') {
     throw new Error(`the connection is ${createConnection.status}, not ACTIVE: ${createConnection.lastError ?? ''}`);
   }
   progress(`connection ${createConnection.id} ACTIVE`);
@@ -569,7 +548,6 @@ async function main(): Promise<boolean> {
   if (directReceived !== RUNS) problems.push(`the target received ${directReceived} direct requests for ${RUNS} sent`);
 
   // 12. Report.
-  if (connectionNote) facts.push(connectionNote);
   facts.push(`os load    1/5/15-min load average ${loadBefore} at start, ${loadAverage()} at end (${cpus.length} CPUs)`);
   const out: string[] = ['', 'Patchbay runs benchmark (runAction → Temporal → http_request → SUCCEEDED)', '', ...facts, ''];
   out.push(

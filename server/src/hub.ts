@@ -78,6 +78,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }),
     );
     const hub: Hub = { config, db, logger, temporal, plugins, vault, metrics: createMetrics(db) };
+    cleanups.unshift(async () => {
+      await Promise.all(plugins.list().map((entry) => entry.plugin.close?.().catch((err) => logger.warn({ err, plugin: entry.plugin.key }, 'plugin close failed'))));
+    });
 
     let worker: Worker | undefined;
     if (role !== 'api') {

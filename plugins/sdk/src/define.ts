@@ -41,6 +41,12 @@ export interface ActionDefinition<In extends z.ZodType = z.ZodType, Out extends 
   description?: string;
   input: In;
   output?: Out;
+  /**
+   * false: the hub passes the input as written instead of rendering its `{{ }}` templates
+   * first (for inputs like SQL text, where interpolation would be injection). Call
+   * ctx.render yourself on the parts that may be templated.
+   */
+  renderInput?: boolean;
   run(ctx: ActionContext<z.output<In>>): Promise<z.input<Out>>;
 }
 
@@ -89,6 +95,8 @@ export interface PluginDefinition {
   actions: ActionDefinition[];
   triggers?: TriggerDefinition[];
   syncs?: SyncDefinition[];
+  /** Releases what the plugin holds across runs (connection pools, timers) when the hub stops. */
+  close?(): Promise<void>;
 }
 
 const snakeCase = /^[a-z][a-z0-9_]*$/;
@@ -136,6 +144,7 @@ const pluginShape = z.object({
     .array(z.object({ key: z.string().regex(snakeCase, 'must be snake_case'), model: z.string().min(1), fetchPage: fn }))
     .refine(uniqueKeys, 'has two syncs with the same key')
     .optional(),
+  close: fn.optional(),
 });
 
 export class PluginShapeError extends Error {

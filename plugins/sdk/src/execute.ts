@@ -82,14 +82,29 @@ export async function executeAction(options: ContextOptions & { action: string; 
     connection: { config: options.config ?? {} },
     user: { id: options.user?.id, metadata: options.user?.metadata ?? {} },
   };
-  const rendered = await renderTemplate(options.input ?? {}, scope);
+  const rendered = action.renderInput === false ? (options.input ?? {}) : await renderTemplate(options.input ?? {}, scope);
   const parsed = action.input.safeParse(rendered);
   if (!parsed.success) throw new ActionInputError(issuesOf(parsed.error));
-  const output = await action.run(createActionContext(options, parsed.data));
+  const output = await action.run(createActionContext({ ...options, ...checkedConnection(options) }, parsed.data));
   if (!action.output) return output ?? null;
   const checked = action.output.safeParse(output);
   if (!checked.success) throw new PermanentError(`Action "${action.key}" returned invalid output: ${issuesOf(checked.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return checked.data;
+}
+
+/** The stored credentials and config, validated (and defaulted) by the auth method's schemas. */
+function checkedConnection(options: ContextOptions): { credentials: unknown; config: Record<string, unknown> } {
+  const method = authMethodOf(options.plugin, options.mode);
+  const credentials = method.credentials.safeParse(options.credentials ?? {});
+  if (!credentials.success) {
+    // Schema messages only: zod does not quote the offending value, so no secret ends up here.
+    throw new PermanentError(`Invalid connection credentials: ${issuesOf(credentials.error).map((i) => `${i.path}: ${i.message}`).join('; ')}; reconnect it`);
+  }
+  const config = method.config.safeParse(options.config ?? {});
+  if (!config.success) {
+    throw new PermanentError(`The connection's config is invalid: ${issuesOf(config.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+  return { credentials: credentials.data, config: config.data };
 }
 
 /** Validates input without running anything (the api checks runAction input up front). */

@@ -2,6 +2,7 @@
 import { definePlugin } from '@patchbay/sdk';
 import { query } from './actions/query.ts';
 import { sqlAuth } from './auth.ts';
+import { closeAllPools } from './pools.ts';
 
 export { closeAllPools, poolCount } from './pools.ts';
 
@@ -12,4 +13,5 @@ export default definePlugin({
   description: 'Run parameterised SQL on PostgreSQL, MySQL and MariaDB, with read-only mode, statement timeouts and cancellation.',
   auth: [sqlAuth],
   actions: [query],
+  close: closeAllPools,
 });

@@ -76,7 +76,7 @@ describe('connection settings', () => {
     const before = poolCount();
     const err = await runTestAction(plugin, 'query', { credentials: { connectionString: 'https://user:TopSecret1@h/db' }, input: { sql: 'SELECT 1' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
-    expect((err as Error).message).toMatch(/^Invalid SQL connection: connectionString: connectionString must start with postgres:\/\//);
+    expect((err as Error).message).toMatch(/^Invalid connection credentials: connectionString: connectionString must start with postgres:\/\//);
     expect((err as Error).message).not.toContain('TopSecret1');
     expect(poolCount()).toBe(before);
   });

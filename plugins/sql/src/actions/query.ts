@@ -38,11 +38,14 @@ export const query = defineAction({
   description: 'Runs one parameterised SQL statement on PostgreSQL, MySQL or MariaDB and returns its rows (capped at maxRows) or the number of rows it changed.',
   input: queryInput,
   output: queryOutput,
+  // The SQL text is never template-rendered (that would be injection); only params are, and
+  // the database binds them as values.
+  renderInput: false,
   async run(ctx): Promise<QueryOutput> {
     const settings = parseConnection(ctx.auth.credentials, ctx.config);
     const request: StatementRequest = {
       sql: ctx.input.sql,
-      params: ctx.input.params ?? [],
+      params: await ctx.render(ctx.input.params ?? []),
       maxRows: ctx.input.maxRows,
       timeoutMs: ctx.input.timeoutMs ?? settings.statementTimeoutMs,
       readOnly: settings.readOnly,
