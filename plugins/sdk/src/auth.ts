@@ -67,7 +67,7 @@ export function apiKey<Fields extends z.ZodObject = z.ZodObject<{ apiKey: z.ZodS
     label?: string;
     fields?: Fields;
   } = {},
-) {
+): AuthMethod<'API_KEY', z.output<Fields>> {
   const fields = (options.fields ?? z.object({ apiKey: secret(options.label ?? 'API key') })) as unknown as z.ZodType<z.output<Fields>>;
   const placementFor = (config: Record<string, unknown>): ApiKeyPlacement =>
     typeof options.placement === 'function' ? options.placement(config) : (options.placement ?? { in: 'header', name: 'Authorization', prefix: 'Bearer ' });
@@ -87,7 +87,7 @@ export function apiKey<Fields extends z.ZodObject = z.ZodObject<{ apiKey: z.ZodS
 }
 
 /** HTTP basic authentication. */
-export function basic(options: CommonOptions<{ username: string; password: string }> = {}) {
+export function basic(options: CommonOptions<{ username: string; password: string }> = {}): AuthMethod<'BASIC', { username: string; password: string }> {
   return {
     mode: 'BASIC',
     credentials: z.object({ username: secret('Username'), password: secret('Password') }),
@@ -100,7 +100,7 @@ export function basic(options: CommonOptions<{ username: string; password: strin
 }
 
 /** A bot token (Slack `xoxb-…`, Discord `Bot …`), sent as `Authorization: <scheme> <token>`. */
-export function botToken(options: CommonOptions<{ botToken: string }> & { scheme?: string } = {}) {
+export function botToken(options: CommonOptions<{ botToken: string }> & { scheme?: string } = {}): AuthMethod<'BOT_TOKEN', { botToken: string }> {
   const scheme = options.scheme ?? 'Bearer';
   return {
     mode: 'BOT_TOKEN',
@@ -112,7 +112,7 @@ export function botToken(options: CommonOptions<{ botToken: string }> & { scheme
 }
 
 /** No credentials (public APIs, or auth carried by the request itself). */
-export function none(options: CommonOptions<Record<string, never>> = {}) {
+export function none(options: CommonOptions<Record<string, never>> = {}): AuthMethod<'NONE', Record<string, never>> {
   return {
     mode: 'NONE',
     credentials: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
@@ -151,7 +151,7 @@ const oauthCredentials = z.object({
 });
 
 /** OAuth2 authorization code (with PKCE by default); the hub runs the flow and keeps tokens fresh. */
-export function oauth2(options: CommonOptions<OAuth2Credentials> & OAuth2Settings & { scopes?: string[] }) {
+export function oauth2(options: CommonOptions<OAuth2Credentials> & OAuth2Settings & { scopes?: string[] }): AuthMethod<'OAUTH2', OAuth2Credentials> {
   const { config, test, scopes, ...oauth } = options;
   return {
     mode: 'OAUTH2',
@@ -165,7 +165,7 @@ export function oauth2(options: CommonOptions<OAuth2Credentials> & OAuth2Setting
 }
 
 /** OAuth2 client credentials: the hub exchanges the client id/secret for a token and renews it. */
-export function oauth2ClientCredentials(options: CommonOptions<OAuth2Credentials> & { tokenUrl: string; scopes?: string[] }) {
+export function oauth2ClientCredentials(options: CommonOptions<OAuth2Credentials> & { tokenUrl: string; scopes?: string[] }): AuthMethod<'OAUTH2_CLIENT_CREDENTIALS', OAuth2Credentials> {
   const { config, test, scopes, tokenUrl } = options;
   return {
     mode: 'OAUTH2_CLIENT_CREDENTIALS',
