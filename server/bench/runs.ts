@@ -127,8 +127,8 @@ function cpuMeter() {
   const start = performance.now();
   return () => {
     const used = process.cpuUsage(cpu);
-    const ms = performance.now() - start;
-    return { cores: (used.user + used.system) / 1000 / ms, loopBusy: performance.eventLoopUtilization(elu).utilization };
+    const cpuMs = (used.user + used.system) / 1000;
+    return { cpuMs, cores: cpuMs / (performance.now() - start), loopBusy: performance.eventLoopUtilization(elu).utilization };
   };
 }
 
@@ -293,6 +293,7 @@ interface RunSample {
 interface RunsPhase {
   samples: RunSample[];
   wallMs: number;
+  cpuMs: number;
   cores: number;
   loopBusy: number;
 }
@@ -327,16 +328,17 @@ async function runPhase(
     else pending.push(finished);
   });
   await Promise.all(pending);
-  const { cores, loopBusy } = meter();
+  const { cpuMs, cores, loopBusy } = meter();
   const first = Math.min(...samples.map((s) => s.sentAt));
   const last = Math.max(...samples.map((s) => s.completion?.at ?? s.returnedAt ?? s.sentAt));
-  return { samples, wallMs: last - first, cores, loopBusy };
+  return { samples, wallMs: last - first, cpuMs, cores, loopBusy };
 }
 
 interface DirectPhase {
   latencies: number[];
   wallMs: number;
   errors: string[];
+  cpuMs: number;
   cores: number;
   loopBusy: number;
 }
@@ -552,7 +554,7 @@ async function main(): Promise<boolean> {
   const out: string[] = ['', 'Patchbay runs benchmark (runAction → Temporal → http_request → SUCCEEDED)', '', ...facts, ''];
   out.push(
     table([
-      ['', 'per s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'done', 'wall s', 'process CPU', 'loop busy'],
+      ['', 'per s', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'done', 'wall s', 'process CPU', 'CPU ms each', 'loop busy'],
       [
         'runs end to end (mutation → SUCCEEDED seen)',
         fmt(runsPerSecond),
@@ -563,9 +565,10 @@ async function main(): Promise<boolean> {
         `${ok.length.toLocaleString('en-US')}/${RUNS.toLocaleString('en-US')}`,
         fmt(runs.wallMs / 1000, 2),
         `${fmt(runs.cores, 2)} cores`,
+        fmt(runs.cpuMs / RUNS, 1),
         `${fmt(runs.loopBusy * 100, 0)} %`,
       ],
-      ['  runAction mutation (until it returned)', '', fmt(mutation.p50), fmt(mutation.p99), fmt(mutation.mean), fmt(mutation.max), '', '', '', ''],
+      ['  runAction mutation (until it returned)', '', fmt(mutation.p50), fmt(mutation.p99), fmt(mutation.mean), fmt(mutation.max), '', '', '', '', ''],
       [
         'direct fetch (same requests, same target)',
         fmt(directPerSecond),
@@ -576,14 +579,16 @@ async function main(): Promise<boolean> {
         `${direct.latencies.length.toLocaleString('en-US')}/${RUNS.toLocaleString('en-US')}`,
         fmt(direct.wallMs / 1000, 2),
         `${fmt(direct.cores, 2)} cores`,
+        fmt(direct.cpuMs / RUNS, 2),
         `${fmt(direct.loopBusy * 100, 0)} %`,
       ],
     ]),
   );
   out.push(
     `(runs/s: succeeded runs over the wall clock from the first mutation sent to the last SUCCEEDED seen on the`,
-    ` subscription; process CPU and loop busy: this one process runs the api, the worker's activities, the target`,
-    ` and the load generator (and, for PGlite, the database); the Temporal server and PostgreSQL are other processes)`,
+    ` subscription; process CPU (all its threads, also per run/request) and loop busy: this one process runs the api,`,
+    ` the worker (activities on the loop, workflows in worker threads), the target and the load generator, and for`,
+    ` PGlite the database; the Temporal server and PostgreSQL are other processes, on the same machine)`,
     '',
     `runs/s ÷ direct req/s   ${fmt(runsPerSecond / directPerSecond, 4)} (direct fetch moves ${fmt(directPerSecond / runsPerSecond, 0)}× the runs' rate), ` +
       `p50 latency ${fmt(e2e.p50 / directStats.p50, 0)}× the direct one`,
