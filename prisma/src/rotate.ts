@@ -24,6 +24,9 @@ export interface RotateResult {
   connections: number;
   secrets: number;
   secretVersions: number;
+  oauthApps: number;
+  oauthStates: number;
+  webhookEndpoints: number;
   /** Rows that could not be re-encrypted (the ring lacks their key, or they fail authentication). */
   skipped: number;
 }
@@ -127,7 +130,96 @@ function columns(db: Database): Column[] {
         return count === 1;
       },
     },
+    {
+      label: 'OAuthApp.clientSecret',
+      result: 'oauthApps',
+      async page(after, take, notUnder) {
+        const rows = await prisma.oAuthApp.findMany({
+          where: { NOT: { clientSecret: { startsWith: notUnder } }, ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, clientSecret: true, updatedAt: true },
+          orderBy: { id: 'asc' },
+          take,
+        });
+        return rows.map(oauthAppRow);
+      },
+      async reload(id) {
+        const r = await prisma.oAuthApp.findUnique({ where: { id }, select: { id: true, clientSecret: true, updatedAt: true } });
+        return r && oauthAppRow(r);
+      },
+      async swap(row, next) {
+        const { count } = await prisma.oAuthApp.updateMany({
+          where: { id: row.id, clientSecret: row.ciphertext! },
+          data: { clientSecret: next, updatedAt: row.updatedAt },
+        });
+        return count === 1;
+      },
+    },
+    {
+      label: 'OAuthState.codeVerifier',
+      result: 'oauthStates',
+      async page(after, take, notUnder) {
+        const rows = await prisma.oAuthState.findMany({
+          where: { NOT: { codeVerifier: { startsWith: notUnder } }, ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, codeVerifier: true },
+          orderBy: { id: 'asc' },
+          take,
+        });
+        return rows.map(oauthStateRow);
+      },
+      async reload(id) {
+        const r = await prisma.oAuthState.findUnique({ where: { id }, select: { id: true, codeVerifier: true } });
+        return r && oauthStateRow(r);
+      },
+      async swap(row, next) {
+        const { count } = await prisma.oAuthState.updateMany({ where: { id: row.id, codeVerifier: row.ciphertext! }, data: { codeVerifier: next } });
+        return count === 1;
+      },
+    },
+    {
+      label: 'WebhookEndpoint.secret',
+      result: 'webhookEndpoints',
+      async page(after, take, notUnder) {
+        const rows = await prisma.webhookEndpoint.findMany({
+          where: { secret: { not: null }, NOT: { secret: { startsWith: notUnder } }, ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, secret: true, updatedAt: true },
+          orderBy: { id: 'asc' },
+          take,
+        });
+        return rows.map(webhookEndpointRow);
+      },
+      async reload(id) {
+        const r = await prisma.webhookEndpoint.findUnique({ where: { id }, select: { id: true, secret: true, updatedAt: true } });
+        return r && webhookEndpointRow(r);
+      },
+      async swap(row, next) {
+        const { count } = await prisma.webhookEndpoint.updateMany({
+          where: { id: row.id, secret: row.ciphertext },
+          data: { secret: next, updatedAt: row.updatedAt },
+        });
+        return count === 1;
+      },
+    },
   ];
+}
+
+// The same labels as oauthVaultContext in workflows/src/runtime/oauth.ts, where these columns
+// are written (this package cannot import that one); the OAuth integration test rotates both.
+const oauthAppContext = (id: string) => `oauth-app:${id}`;
+const oauthStateContext = (id: string) => `oauth-state:${id}`;
+
+function oauthAppRow(r: { id: string; clientSecret: string; updatedAt: Date }): Row {
+  return { id: r.id, ciphertext: r.clientSecret, updatedAt: r.updatedAt, context: oauthAppContext(r.id) };
+}
+
+function oauthStateRow(r: { id: string; codeVerifier: string }): Row {
+  return { id: r.id, ciphertext: r.codeVerifier, context: oauthStateContext(r.id) };
+}
+
+// The same label as webhookEndpointContext in server/src/services/webhooks.ts, where this column is written.
+const webhookEndpointContext = (id: string) => `webhook-endpoint:${id}`;
+
+function webhookEndpointRow(r: { id: string; secret: string | null; updatedAt: Date }): Row {
+  return { id: r.id, ciphertext: r.secret, updatedAt: r.updatedAt, context: webhookEndpointContext(r.id) };
 }
 
 function secretRow(r: { id: string; orgId: string; name: string; version: number; ciphertext: string; updatedAt: Date }): Row {
@@ -141,7 +233,7 @@ function versionRow(r: { id: string; version: number; ciphertext: string; secret
 export async function rotateKeys(db: Database, vault: Vault, options: RotateOptions = {}): Promise<RotateResult> {
   const batchSize = Math.max(1, options.batchSize ?? 200);
   const log = options.log ?? (() => {});
-  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, skipped: 0 };
+  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, oauthApps: 0, oauthStates: 0, webhookEndpoints: 0, skipped: 0 };
   const notUnder = `pbv1.${vault.activeKid}.`;
 
   /** Re-encrypts one row; "current" when its value is (now) under the active key without our write. */

@@ -12,6 +12,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createContext, type Context, type Hub } from './context.ts';
+import { handleHook } from './http/hooks.ts';
+import { handleOAuthCallback } from './http/oauth.ts';
 import type { Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
 
@@ -23,6 +25,8 @@ interface WsInitialContext {
   connectionParams?: Record<string, unknown>;
   requestId: string;
 }
+
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /** The current request's logger, for code that has no GraphQL context (error masking). */
 const requestScope = new AsyncLocalStorage<{ logger: Logger }>();
@@ -110,7 +114,16 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
   const yoga = createYogaApp(hub);
   const { metrics, logger } = hub;
 
-  const server = http.createServer(async (req, res) => {
+  // Requests still being handled when the app closes are awaited (bounded), so nothing they
+  // use (database, Temporal client) is closed under them.
+  const inflight = new Set<Promise<unknown>>();
+  const server = http.createServer((req, res) => {
+    const handling = handle(req, res);
+    inflight.add(handling);
+    void handling.finally(() => inflight.delete(handling));
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const started = process.hrtime.bigint();
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -129,6 +142,8 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
         res.setHeader('content-type', metrics.registry.contentType);
         return res.end(await metrics.registry.metrics());
       }
+      if (path === '/oauth/callback') return await handleOAuthCallback(hub, req, res, new URL(req.url ?? '/', hub.config.publicUrl));
+      if (path.startsWith('/hooks/')) return await handleHook(hub, req, res, path.slice('/hooks/'.length));
       if (path === '/graphql') {
         return await requestScope.run({ logger: logger.child({ requestId }) }, () => yoga(req, res, { requestId }));
       }
@@ -138,7 +153,7 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
       if (!res.headersSent) json(res, 500, { error: 'internal error', requestId });
       else res.end();
     }
-  });
+  }
 
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const wsServer = useServer<Record<string, unknown>>(
@@ -180,10 +195,13 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
     server,
     url,
     async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
       await wsServer.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopped;
     },
   };
 }

@@ -31,6 +31,10 @@ const schema = z.object({
   PATCHBAY_PLUGINS: z.string().optional(),
   PATCHBAY_PLUGINS_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `one of ${logLevels.join(', ')}` }).default('info'),
+  // SSRF guard: webhook forwards and plugin HTTP requests to loopback/private/link-local
+  // addresses are refused unless this is true (tests and single-machine setups that call
+  // local services turn it on).
+  PATCHBAY_ALLOW_PRIVATE_NETWORK: z.stringbool({ message: 'true or false' }).default(false),
 });
 
 export type Config = z.infer<typeof schema> & { publicUrl: string };

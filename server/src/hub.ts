@@ -16,6 +16,8 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts';
 import { ensureBootstrap } from './services/tokens.ts';
+import { settleBackgroundWork } from './webhooks/dispatch.ts';
+import { startOutboxDispatcher, type OutboxOptions } from './webhooks/outbox.ts';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -29,6 +31,8 @@ export interface HubOptions {
   db?: Database;
   workflowBundle?: WorkflowBundleOption;
   migrate?: boolean;
+  /** The webhook outbox dispatcher of api processes (see webhooks/outbox.ts); false: none. */
+  webhookOutbox?: OutboxOptions | false;
 }
 
 export interface RunningHub {
@@ -93,6 +97,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         vault,
         logger: logger.child({ component: 'worker' }),
         workflowBundle: options.workflowBundle,
+        allowPrivateNetwork: config.PATCHBAY_ALLOW_PRIVATE_NETWORK,
       });
       worker = created.worker;
       const running = worker.run().catch((err) => logger.fatal({ err }, 'the Temporal worker stopped with an error'));
@@ -105,6 +110,13 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     let app: App | undefined;
     if (role !== 'worker') {
+      // Registered before the app so that they run after it stops (cleanups run in reverse):
+      // requests still being answered may hand them work.
+      cleanups.unshift(() => settleBackgroundWork(hub));
+      if (options.webhookOutbox !== false) {
+        const outbox = startOutboxDispatcher(hub, options.webhookOutbox);
+        cleanups.unshift(() => outbox.stop());
+      }
       app = await startApp(hub);
       cleanups.unshift(() => app!.close());
     }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import httpPlugin from '@patchbay/plugin-http';
+import oauth2Plugin from '@patchbay/plugin-oauth2';
 import sqlPlugin from '@patchbay/plugin-sql';
 import { validatePlugin, type PluginDefinition } from '@patchbay/sdk';
 import type { PluginSource } from '@patchbay/workflows';
@@ -15,6 +16,7 @@ export type LoadedPluginEntry = PluginSource & { plugin: PluginDefinition };
 export const firstPartyPlugins: LoadedPluginEntry[] = [
   { plugin: httpPlugin, packageName: '@patchbay/plugin-http', version: '0.1.0' },
   { plugin: sqlPlugin, packageName: '@patchbay/plugin-sql', version: '0.1.0' },
+  { plugin: oauth2Plugin, packageName: '@patchbay/plugin-oauth2', version: '0.1.0' },
 ];
 
 /** `@acme/patchbay-plugin-x, other-plugin` → package names. */

@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { startHub, type RunningHub } from '../src/hub.ts';
 import { createLogger } from '../src/logger.ts';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
+import type { OutboxOptions } from '../src/webhooks/outbox.ts';
 
 export interface TestHubOptions {
   plugins?: PluginDefinition[];
@@ -23,6 +24,11 @@ export interface TestHubOptions {
   role?: 'all' | 'api' | 'worker';
   /** Share another hub's task queue (e.g. an api-only hub whose runs another hub's worker executes). */
   taskQueue?: string;
+  /**
+   * The webhook outbox dispatcher, off unless asked for: hubs of different test files share one
+   * PostgreSQL database but not a task queue, so one hub's outbox would dispatch another's events.
+   */
+  webhookOutbox?: OutboxOptions | false;
 }
 
 export interface TestOrg {
@@ -65,6 +71,8 @@ export class TestHub {
       LOG_LEVEL: 'debug',
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: this.taskQueue,
+      // Tests call local fake servers on 127.0.0.1; the SSRF guard is proven on its own (override via env).
+      PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
       ...(usePostgres ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
       ...options.env,
     });
@@ -77,6 +85,7 @@ export class TestHub {
       db: this.db,
       logger,
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      webhookOutbox: options.webhookOutbox ?? false,
     });
   }
 

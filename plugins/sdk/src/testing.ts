@@ -75,3 +75,13 @@ export function runTestAction(
 ): Promise<unknown> {
   return executeAction({ ...options, plugin, action, mode: options.mode ?? plugin.auth[0]!.mode });
 }
+
+/** The error a promise rejects with; throws if it resolves instead (for asserting on typed errors). */
+export async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure, but the promise resolved');
+}

@@ -5,8 +5,10 @@ import './viewer.ts';
 import './tokens.ts';
 import './integrations.ts';
 import './connections.ts';
+import './oauth.ts';
 import './runs.ts';
 import './activity.ts';
 import './secrets.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -6,6 +6,7 @@ import { issuesOf } from '@patchbay/sdk';
 import { loadConnection, testStoredConnection } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { badInput, notFound, type InputIssue } from '../errors.ts';
+import { createClientCredentialsConnection } from './oauth.ts';
 
 const OAUTH_MODES: AuthMode[] = ['OAUTH2', 'OAUTH2_CLIENT_CREDENTIALS'];
 const TEST_TIMEOUT_MS = 15_000;
@@ -26,6 +27,8 @@ export async function createConnection(hub: Hub, orgId: string, input: NewConnec
     const modes = plugin.auth.map((a) => a.mode).join(', ');
     throw badInput(`Integration "${plugin.key}" supports ${modes}, not ${input.authMode}`, [{ path: 'authMode', message: `one of ${modes}` }]);
   }
+  // Client credentials: the hub fetches the token now; authorization-code connections need the user's consent.
+  if (input.authMode === 'OAUTH2_CLIENT_CREDENTIALS') return createClientCredentialsConnection(hub, orgId, input);
   if (OAUTH_MODES.includes(input.authMode)) {
     throw badInput(`${input.authMode} connections are made with startOAuth`, [{ path: 'authMode', message: 'use startOAuth' }]);
   }

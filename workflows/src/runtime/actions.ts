@@ -18,6 +18,7 @@ import {
 import type { Log } from '../shared/deps.ts';
 import type { PluginRegistry } from '../shared/plugin-registry.ts';
 import { connectionStore } from './connection-store.ts';
+import { networkGuardFor } from './network-guard.ts';
 import { scrub, scrubString, secretValues } from './scrub.ts';
 
 export interface RuntimeDeps {
@@ -85,6 +86,8 @@ export async function runConnectionAction(deps: RuntimeDeps, call: ActionCall): 
       signal: call.signal,
       action: call.action,
       input: call.input,
+      // SSRF guard: private/loopback/link-local addresses are refused unless PATCHBAY_ALLOW_PRIVATE_NETWORK=true.
+      http: networkGuardFor(deps),
     });
     return scrub(call.outputMapping ? applyMapping(call.outputMapping, output) : output, hidden);
   } catch (err) {

@@ -16,4 +16,6 @@ export interface ActivityDeps {
   plugins: PluginRegistry;
   vault: Vault;
   logger: Log;
+  /** PATCHBAY_ALLOW_PRIVATE_NETWORK: requests to private/loopback/link-local addresses are refused unless true. */
+  allowPrivateNetwork?: boolean;
 }

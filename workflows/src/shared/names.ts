@@ -29,3 +29,21 @@ export interface RunWorkflowResult {
 
 /** Failure types the worker never retries. */
 export const NON_RETRYABLE_TYPES = ['PermanentError', 'InputValidationError', 'UnknownActionError'];
+
+/** One incoming webhook event = one workflow execution, `webhook-event/<eventId>`: dispatching twice is harmless. */
+export function webhookEventWorkflowId(eventId: string): string {
+  return `webhook-event/${eventId}`;
+}
+
+export interface WebhookEventWorkflowInput {
+  eventId: string;
+  /** Whether the namespace has Patchbay's search attributes (a child run then carries them). */
+  searchAttributes?: boolean;
+}
+
+export interface WebhookEventWorkflowResult {
+  eventId: string;
+  /** SKIPPED: the event was already finished or deleted (a late duplicate dispatch). */
+  status: 'PROCESSED' | 'FAILED' | 'SKIPPED';
+  runId?: string;
+}

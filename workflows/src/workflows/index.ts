@@ -1,3 +1,4 @@
 // Every workflow the worker registers. Workflow code runs in Temporal's sandbox: import
 // only @temporalio/workflow, shared constants, and activity *types*.
 export { runWorkflow } from './run.ts';
+export { webhookEventWorkflow } from './webhook-event.ts';

@@ -1,5 +1,5 @@
 import { ActionInputError, AuthError, PermanentError, RateLimitError, TransientError } from '@patchbay/sdk';
-import { runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
+import { failureOf, runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import httpPlugin from '../index.ts';
 
@@ -17,15 +17,6 @@ beforeEach(() => {
 
 const run = (input: unknown, options: { mode?: 'NONE' | 'API_KEY'; credentials?: unknown; config?: Record<string, unknown>; secrets?: Record<string, string> } = {}) =>
   runTestAction(httpPlugin, 'graphql_request', { mode: options.mode ?? 'NONE', credentials: options.credentials ?? {}, config: options.config ?? {}, secrets: options.secrets, input });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the action to fail');
-}
 
 const QUERY = 'query Viewer($first: Int!) { viewer { login repositories(first: $first) { totalCount } } }';
 
@@ -58,7 +49,7 @@ describe('graphql_request', () => {
   });
 
   it('needs a url or a baseUrl', async () => {
-    const err = await failure(run({ query: '{ a }' }));
+    const err = await failureOf(run({ query: '{ a }' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toMatch(/needs a url/);
     expect(server.requests).toHaveLength(0);
@@ -73,7 +64,7 @@ describe('graphql_request', () => {
 
   it('fails with the first message when errors come without data', async () => {
     reply = () => ({ json: { errors: [{ message: 'Cannot query field "nope" on type "Query".' }, { message: 'second' }] } });
-    const err = await failure(run({ url: `${server.url}/graphql`, query: '{ nope }' }));
+    const err = await failureOf(run({ url: `${server.url}/graphql`, query: '{ nope }' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toContain('Cannot query field "nope" on type "Query".');
     expect(err.message).toContain('and 1 more');
@@ -82,14 +73,14 @@ describe('graphql_request', () => {
 
   it('fails the same way when data is null', async () => {
     reply = () => ({ json: { data: null, errors: [{ message: 'Not found' }] } });
-    const err = await failure(run({ url: `${server.url}/graphql`, query: '{ x }' }));
+    const err = await failureOf(run({ url: `${server.url}/graphql`, query: '{ x }' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toContain('Not found');
   });
 
   it('types a 400 by its status and carries the GraphQL message', async () => {
     reply = () => ({ status: 400, headers: { 'content-type': 'application/graphql-response+json' }, body: JSON.stringify({ errors: [{ message: 'Syntax Error: Unexpected Name "quer".' }] }) });
-    const err = await failure(run({ url: `${server.url}/graphql`, query: 'quer { a }' }));
+    const err = await failureOf(run({ url: `${server.url}/graphql`, query: 'quer { a }' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toContain('400');
     expect(err.message).toContain('Syntax Error: Unexpected Name "quer".');
@@ -97,11 +88,11 @@ describe('graphql_request', () => {
 
   it('types 401, 429 and 503 responses', async () => {
     reply = () => ({ status: 401, json: { message: 'Bad credentials' } });
-    const auth = await failure(run({ url: `${server.url}/graphql`, query: '{ a }' }));
+    const auth = await failureOf(run({ url: `${server.url}/graphql`, query: '{ a }' }));
     reply = () => ({ status: 429, headers: { 'retry-after': '7' }, json: { errors: [{ message: 'API rate limit exceeded' }] } });
-    const limited = await failure(run({ url: `${server.url}/graphql`, query: '{ a }' }));
+    const limited = await failureOf(run({ url: `${server.url}/graphql`, query: '{ a }' }));
     reply = () => ({ status: 503, headers: { 'content-type': 'text/html' }, body: '<html>Service Unavailable</html>' });
-    const down = await failure(run({ url: `${server.url}/graphql`, query: '{ a }' }));
+    const down = await failureOf(run({ url: `${server.url}/graphql`, query: '{ a }' }));
     expect(auth).toBeInstanceOf(AuthError);
     expect(auth.message).toContain('Bad credentials');
     expect(limited).toBeInstanceOf(RateLimitError);
@@ -113,13 +104,13 @@ describe('graphql_request', () => {
 
   it('fails clearly when a 2xx answer is not a GraphQL response', async () => {
     reply = () => ({ headers: { 'content-type': 'text/html' }, body: '<html>login page</html>' });
-    const err = await failure(run({ url: `${server.url}/graphql`, query: '{ a }' }));
+    const err = await failureOf(run({ url: `${server.url}/graphql`, query: '{ a }' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toMatch(/did not answer with a GraphQL response/);
   });
 
   it('validates its input', async () => {
-    const err = await failure(run({ url: 'ws://example.com/graphql', query: '  ', variables: [1] }));
+    const err = await failureOf(run({ url: 'ws://example.com/graphql', query: '  ', variables: [1] }));
     expect(err).toBeInstanceOf(ActionInputError);
     expect((err as ActionInputError).issues.map((i) => i.path).sort()).toEqual(['query', 'url', 'variables']);
     expect(server.requests).toHaveLength(0);

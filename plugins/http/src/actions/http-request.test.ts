@@ -1,5 +1,5 @@
 import { ActionInputError, AuthError, PermanentError, RateLimitError, TransientError } from '@patchbay/sdk';
-import { runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
+import { failureOf, runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import httpPlugin from '../index.ts';
 
@@ -26,15 +26,6 @@ const only = () => {
   expect(server.requests).toHaveLength(1);
   return server.requests[0]!;
 };
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('http_request bodies', () => {
   it('sends JSON as application/json', async () => {
@@ -109,7 +100,7 @@ describe('http_request query, headers and URLs', () => {
   });
 
   it('refuses a relative URL when the connection has no baseUrl', async () => {
-    const err = await failure(run({ url: 'tickets' }));
+    const err = await failureOf(run({ url: 'tickets' }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toMatch(/baseUrl/);
     expect(server.requests).toHaveLength(0);
@@ -178,7 +169,7 @@ describe('http_request auth', () => {
   it("refuses to send a connection's credentials to a host other than its baseUrl", async () => {
     const other = await startFakeServer(() => ({ json: {} }));
     try {
-      const err = await failure(run({ url: `${other.url}/steal` }, { mode: 'API_KEY', credentials: key, config: { baseUrl: server.url } }));
+      const err = await failureOf(run({ url: `${other.url}/steal` }, { mode: 'API_KEY', credentials: key, config: { baseUrl: server.url } }));
       expect(err).toBeInstanceOf(PermanentError);
       expect(err.message).toMatch(/^Refused to send this connection's credentials to http:\/\/127\.0\.0\.1:\d+:/);
       expect(other.requests).toHaveLength(0);
@@ -229,7 +220,7 @@ describe('http_request responses', () => {
 describe('http_request failures', () => {
   it("turns 404 into a PermanentError with the provider's message", async () => {
     reply = () => ({ status: 404, json: { message: 'Ticket 42 does not exist' } });
-    const err = await failure(run({ url: `${server.url}/tickets/42` }));
+    const err = await failureOf(run({ url: `${server.url}/tickets/42` }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toContain('404');
     expect(err.message).toContain('Ticket 42 does not exist');
@@ -238,14 +229,14 @@ describe('http_request failures', () => {
 
   it('turns 401 into an AuthError', async () => {
     reply = () => ({ status: 401, json: { error: 'invalid_token' } });
-    const err = await failure(run({ url: `${server.url}/me` }));
+    const err = await failureOf(run({ url: `${server.url}/me` }));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toContain('invalid_token');
   });
 
   it('turns 429 with Retry-After into a RateLimitError', async () => {
     reply = () => ({ status: 429, headers: { 'Retry-After': '7' }, json: { message: 'slow down' } });
-    const err = await failure(run({ url: `${server.url}/busy` }));
+    const err = await failureOf(run({ url: `${server.url}/busy` }));
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).retryAfterMs).toBe(7000);
     expect(only().url).toBe('/busy');
@@ -253,7 +244,7 @@ describe('http_request failures', () => {
 
   it('turns 503 into a TransientError', async () => {
     reply = () => ({ status: 503, body: 'upstream unavailable' });
-    const err = await failure(run({ url: `${server.url}/down` }));
+    const err = await failureOf(run({ url: `${server.url}/down` }));
     expect(err).toBeInstanceOf(TransientError);
     expect(err.message).toContain('upstream unavailable');
     expect(only().method).toBe('GET');
@@ -262,7 +253,7 @@ describe('http_request failures', () => {
   it('turns a timeout into a TransientError', async () => {
     reply = () => new Promise<FakeResponse>((resolve) => pending.push(() => resolve({ json: { late: true } })));
     const started = Date.now();
-    const err = await failure(run({ url: `${server.url}/slow`, timeoutMs: 200 }));
+    const err = await failureOf(run({ url: `${server.url}/slow`, timeoutMs: 200 }));
     expect(err).toBeInstanceOf(TransientError);
     expect(err.message).toMatch(/timed out/);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -281,14 +272,14 @@ describe('http_request failures', () => {
 
 describe('http_request input validation', () => {
   it('rejects a bad method, listing the path', async () => {
-    const err = await failure(run({ method: 'FETCH', url: `${server.url}/x` }));
+    const err = await failureOf(run({ method: 'FETCH', url: `${server.url}/x` }));
     expect(err).toBeInstanceOf(ActionInputError);
     expect((err as ActionInputError).issues.map((i) => i.path)).toEqual(['method']);
     expect(server.requests).toHaveLength(0);
   });
 
   it('lists every bad path at once', async () => {
-    const err = await failure(run({ url: 'ftp://files.example.com/x', timeoutMs: 0, body: { type: 'yaml', value: 'a: 1' }, headers: { 'Bad Header': 'v', ok: 'line\r\nInjected: 1' } }));
+    const err = await failureOf(run({ url: 'ftp://files.example.com/x', timeoutMs: 0, body: { type: 'yaml', value: 'a: 1' }, headers: { 'Bad Header': 'v', ok: 'line\r\nInjected: 1' } }));
     expect(err).toBeInstanceOf(ActionInputError);
     const paths = (err as ActionInputError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['url', 'timeoutMs', 'body.type', 'headers.Bad Header', 'headers.ok']));
@@ -296,7 +287,7 @@ describe('http_request input validation', () => {
   });
 
   it('rejects a body on GET', async () => {
-    const err = await failure(run({ method: 'GET', url: `${server.url}/x`, body: { type: 'text', value: 'hi' } }));
+    const err = await failureOf(run({ method: 'GET', url: `${server.url}/x`, body: { type: 'text', value: 'hi' } }));
     expect(err).toBeInstanceOf(ActionInputError);
     expect((err as ActionInputError).issues).toEqual([{ path: 'body', message: 'a GET request cannot have a body' }]);
     expect(server.requests).toHaveLength(0);

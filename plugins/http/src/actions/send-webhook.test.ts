@@ -1,5 +1,5 @@
 import { ActionInputError, PermanentError, RateLimitError, TransientError } from '@patchbay/sdk';
-import { runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
+import { failureOf, runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import httpPlugin from '../index.ts';
 
@@ -22,15 +22,6 @@ beforeEach(() => {
 
 const run = (input: unknown, secrets?: Record<string, string>) =>
   runTestAction(httpPlugin, 'send_webhook', { mode: 'NONE', credentials: {}, config: {}, secrets, input });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the action to fail');
-}
 
 const HOOK_PATH = '/hooks/catch/123456/abcdef/';
 
@@ -58,7 +49,7 @@ describe('send_webhook', () => {
 
   it('turns 410 Gone into a PermanentError saying the hook is gone', async () => {
     reply = () => ({ status: 410, json: { status: 'error', message: 'hook disabled' } });
-    const err = await failure(run({ url: `${server.url}${HOOK_PATH}`, payload: { a: 1 } }));
+    const err = await failureOf(run({ url: `${server.url}${HOOK_PATH}`, payload: { a: 1 } }));
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toContain('the receiving hook is gone');
     expect(server.requests).toHaveLength(1);
@@ -66,11 +57,11 @@ describe('send_webhook', () => {
 
   it('types other failures, without putting the secret hook path in the message', async () => {
     reply = () => ({ status: 429, headers: { 'retry-after': '7' }, body: 'Too Many Requests' });
-    const limited = await failure(run({ url: `${server.url}${HOOK_PATH}`, payload: {} }));
+    const limited = await failureOf(run({ url: `${server.url}${HOOK_PATH}`, payload: {} }));
     reply = () => ({ status: 404, json: { message: 'no such hook' } });
-    const missing = await failure(run({ url: `${server.url}${HOOK_PATH}`, payload: {} }));
+    const missing = await failureOf(run({ url: `${server.url}${HOOK_PATH}`, payload: {} }));
     reply = () => new Promise<FakeResponse>((resolve) => pending.push(() => resolve({ status: 200 })));
-    const slow = await failure(run({ url: `${server.url}${HOOK_PATH}`, payload: {}, timeoutMs: 150 }));
+    const slow = await failureOf(run({ url: `${server.url}${HOOK_PATH}`, payload: {}, timeoutMs: 150 }));
     pending.splice(0).forEach((release) => release());
 
     expect(limited).toBeInstanceOf(RateLimitError);
@@ -84,8 +75,8 @@ describe('send_webhook', () => {
   });
 
   it('needs an absolute http(s) url and a payload', async () => {
-    const relative = await failure(run({ url: '/hooks/catch/1/2', payload: {} }));
-    const other = await failure(run({ url: 'ftp://example.com/hook' }));
+    const relative = await failureOf(run({ url: '/hooks/catch/1/2', payload: {} }));
+    const other = await failureOf(run({ url: 'ftp://example.com/hook' }));
     expect(relative).toBeInstanceOf(ActionInputError);
     expect((relative as ActionInputError).issues.map((i) => i.path)).toEqual(['url']);
     expect((other as ActionInputError).issues.map((i) => i.path).sort()).toEqual(['payload', 'url']);

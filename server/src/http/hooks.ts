@@ -1,0 +1,170 @@
+// POST /hooks/:endpointId — incoming webhooks.
+//
+// limits → read (bounded) → verify (per the endpoint's scheme, on the raw bytes) → parse →
+// commit the event (RECEIVED) → 202 { id }. A 2xx is only ever sent after the row is
+// committed, so an acknowledged event is never lost; routing happens afterwards in Temporal
+// (started right after the answer, or by the outbox dispatcher when Temporal is down).
+//
+// Every refusal is JSON with a reason: 404 unknown endpoint, 410 disabled, 429 rate limit,
+// 413 body too large, 401 bad or stale signature, 400 unparsable body, 405 not a POST.
+// A redelivery of a message already stored answers 200 { duplicate: true }.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Prisma, recordActivity, type WebhookEndpoint } from '@patchbay/db';
+import { parseWebhookBody, WebhookBodyError } from '@patchbay/workflows';
+import { Counter } from 'prom-client';
+import type { Hub } from '../context.ts';
+import { webhookEndpointContext } from '../webhooks/endpoint-config.ts';
+import { afterResponse, markDispatched, startWebhookEventWorkflow } from '../webhooks/dispatch.ts';
+import { dedupeKeyOf, flatHeaders, rateLimited, storedHeaders } from '../webhooks/ingest.ts';
+import { verifiers } from '../webhooks/verify/index.ts';
+
+const ENDPOINT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Outcome = 'accepted' | 'duplicate' | 'challenge' | 'not_found' | 'disabled' | 'rate_limited' | 'too_large' | 'unverified' | 'bad_body' | 'bad_method';
+
+const counters = new WeakMap<Hub, Counter<'outcome'>>();
+function countOutcome(hub: Hub, outcome: Outcome) {
+  let counter = counters.get(hub);
+  if (!counter) {
+    counter = new Counter({ name: 'patchbay_webhooks_incoming_total', help: 'Incoming webhook requests by outcome', labelNames: ['outcome'] as const, registers: [hub.metrics.registry] });
+    counters.set(hub, counter);
+  }
+  counter.inc({ outcome });
+}
+
+function reply(hub: Hub, res: ServerResponse, outcome: Outcome, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  countOutcome(hub, outcome);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResponse, endpointId: string): Promise<void> {
+  if (req.method !== 'POST') return reply(hub, res, 'bad_method', 405, { error: 'webhooks are delivered with POST' }, { allow: 'POST' });
+  const endpoint = ENDPOINT_ID.test(endpointId) ? await hub.db.prisma.webhookEndpoint.findUnique({ where: { id: endpointId } }) : null;
+  if (!endpoint) return reply(hub, res, 'not_found', 404, { error: 'unknown webhook endpoint' });
+  if (!endpoint.enabled) return reply(hub, res, 'disabled', 410, { error: 'this webhook endpoint is disabled' });
+
+  const retryAfter = await rateLimited(hub, endpoint.id, endpoint.rateLimitPerMinute);
+  if (retryAfter !== null) {
+    return reply(hub, res, 'rate_limited', 429, { error: `rate limit of ${endpoint.rateLimitPerMinute} requests per minute exceeded`, retryAfterSeconds: retryAfter }, { 'retry-after': String(retryAfter) });
+  }
+
+  let rawBody: Buffer | null;
+  try {
+    rawBody = await readBody(req, endpoint.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof ClientAbortedError) return void res.destroy();
+    throw err;
+  }
+  if (rawBody === null) {
+    // Stop reading: the connection is closed once this answer is out.
+    return reply(hub, res, 'too_large', 413, { error: `the body is larger than this endpoint's limit of ${endpoint.maxBodyBytes} bytes` }, { connection: 'close' });
+  }
+
+  const headers = flatHeaders(req.headers);
+  const verification = await verifiers[endpoint.verification].verify({
+    rawBody,
+    headers,
+    url: `${hub.config.publicUrl}${req.url ?? ''}`,
+    secret: endpoint.secret ? hub.vault.decrypt(endpoint.secret, webhookEndpointContext(endpoint.id)) : null,
+    headerName: endpoint.headerName,
+    options: (endpoint.options ?? {}) as Record<string, unknown>,
+    now: Date.now(),
+  });
+  if (!verification.ok) return reply(hub, res, 'unverified', 401, { error: 'signature verification failed', reason: verification.reason });
+
+  let text: string;
+  let payload: unknown;
+  try {
+    text = utf8.decode(rawBody);
+    // PostgreSQL text cannot hold NUL bytes; JSON escapes them (\u0000), raw text must not carry them.
+    if (text.includes('\u0000')) throw new WebhookBodyError('the body contains NUL bytes');
+    payload = parseWebhookBody(text, headers['content-type']);
+  } catch (err) {
+    const reason = err instanceof WebhookBodyError ? err.message : 'the body is not valid UTF-8';
+    return reply(hub, res, 'bad_body', 400, { error: 'unparsable body', reason });
+  }
+
+  // Slack checks a new Events API URL with a signed url_verification request: echo the challenge.
+  if (endpoint.verification === 'SLACK' && isUrlVerification(payload)) {
+    return reply(hub, res, 'challenge', 200, { challenge: payload.challenge });
+  }
+
+  const dedupeKey = dedupeKeyOf(endpoint.verification, headers, payload);
+  let eventId: string;
+  try {
+    const event = await hub.db.prisma.webhookEvent.create({
+      data: {
+        orgId: endpoint.orgId,
+        endpointId: endpoint.id,
+        dedupeKey,
+        headers: storedHeaders(headers, endpoint.headerName),
+        rawBody: text,
+        contentType: headers['content-type'] ?? null,
+        verification: verification.outcome,
+      },
+      select: { id: true },
+    });
+    eventId = event.id;
+  } catch (err) {
+    if (dedupeKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      const first = await hub.db.prisma.webhookEvent.findUnique({ where: { endpointId_dedupeKey: { endpointId: endpoint.id, dedupeKey } }, select: { id: true } });
+      return reply(hub, res, 'duplicate', 200, { duplicate: true, id: first?.id ?? null });
+    }
+    throw err;
+  }
+  // Committed: from here on the event is durable, whatever happens to this process.
+  reply(hub, res, 'accepted', 202, { id: eventId });
+  afterResponse(hub, () => afterAccept(hub, endpoint, eventId, verification.outcome, dedupeKey));
+}
+
+async function afterAccept(hub: Hub, endpoint: WebhookEndpoint, eventId: string, outcome: string, dedupeKey: string | null) {
+  await recordActivity(hub.db, {
+    orgId: endpoint.orgId,
+    type: 'webhook.received',
+    message: `Webhook received on "${endpoint.name}" (${outcome})`,
+    data: { endpointId: endpoint.id, eventId, verification: outcome, ...(dedupeKey ? { messageId: dedupeKey } : {}) },
+  }).catch((err) => hub.logger.warn({ err, eventId }, 'could not record webhook.received'));
+  try {
+    await startWebhookEventWorkflow(hub, eventId);
+    await markDispatched(hub, [eventId]);
+  } catch (err) {
+    // The outbox dispatcher picks the event up when Temporal answers again.
+    hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
+  }
+}
+
+/** The body, or null as soon as it grows past `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(null);
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    // The sender went away mid-body: nothing to answer, nothing stored.
+    req.once('close', () => {
+      if (!req.complete && size <= limit) reject(new ClientAbortedError());
+    });
+  });
+}
+
+class ClientAbortedError extends Error {}
+
+function isUrlVerification(payload: unknown): payload is { type: 'url_verification'; challenge: string } {
+  const p = payload as { type?: unknown; challenge?: unknown } | null;
+  return !!p && typeof p === 'object' && p.type === 'url_verification' && typeof p.challenge === 'string';
+}

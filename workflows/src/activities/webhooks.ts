@@ -1,0 +1,227 @@
+// Activities of an incoming webhook event (the api has already verified and stored it).
+// The WebhookEvent row is the source of truth: each step reads it by id (Temporal payloads
+// carry ids only), and every transition is guarded by the status it expects, so a retried
+// activity or a duplicate dispatch never does the work twice.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { announceRunChange, Prisma, recordActivity, recordRunEvent, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
+import { applyMapping, createHttpClient, isPluginError, PermanentError, type Mapping } from '@patchbay/sdk';
+import { neutralise, renderEventTemplates } from '../runtime/event-templates.ts';
+import { networkGuardFor } from '../runtime/network-guard.ts';
+import type { ActivityDeps } from '../shared/deps.ts';
+import { parseWebhookBody } from '../shared/webhook-body.ts';
+
+/** What the api stores in WebhookEndpoint.target (ids are database ids). */
+export type WebhookTarget =
+  | { action: { connectionId: string; action: string; input?: unknown } }
+  | { forward: { url: string; headers?: Record<string, string> } };
+
+export type TargetKind = 'none' | 'action' | 'forward';
+
+export type BeginResult =
+  | { state: 'gone' | 'done' }
+  /** An earlier event of this (ordered) endpoint is unfinished: wait for it. */
+  | { state: 'wait'; waitFor: string }
+  | { state: 'ready'; target: TargetKind };
+
+export interface EventRun {
+  runId: string;
+  orgId: string;
+  connectionId: string;
+  integrationKey: string;
+}
+
+export interface FinishInput {
+  status: 'PROCESSED' | 'FAILED';
+  error?: string;
+  runId?: string;
+  forwardStatus?: number;
+}
+
+const UNFINISHED = ['RECEIVED', 'DISPATCHED'] as const;
+const FORWARD_TIMEOUT_MS = 15_000;
+
+export function targetKind(target: unknown): TargetKind {
+  if (target && typeof target === 'object') {
+    if ('action' in target) return 'action';
+    if ('forward' in target) return 'forward';
+  }
+  return 'none';
+}
+
+const isOrdered = (endpoint: WebhookEndpoint) => (endpoint.options as { ordered?: unknown } | null)?.ordered === true;
+
+/** The body as transforms see it, then the endpoint's transform (none = the whole body). */
+export function mappedPayload(event: Pick<WebhookEvent, 'rawBody' | 'contentType'>, transform: unknown): unknown {
+  const body = parseWebhookBody(event.rawBody, event.contentType);
+  return transform === null || transform === undefined ? body : applyMapping(transform as Mapping, body);
+}
+
+export function createWebhookActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const { prisma } = db;
+
+  const load = (eventId: string) => prisma.webhookEvent.findUnique({ where: { id: eventId }, include: { endpoint: true } });
+
+  async function loadOrFail(eventId: string) {
+    const event = await load(eventId);
+    if (!event) throw ApplicationFailure.nonRetryable('The webhook event no longer exists (its endpoint was deleted?)', 'PermanentError');
+    return event;
+  }
+
+  return {
+    async beginWebhookEvent(eventId: string): Promise<BeginResult> {
+      const event = await load(eventId);
+      if (!event) return { state: 'gone' };
+      if (!(UNFINISHED as readonly string[]).includes(event.status)) return { state: 'done' };
+      if (event.status === 'RECEIVED') {
+        // Normally the dispatcher marked it already; it may have crashed right after starting us.
+        await prisma.webhookEvent.updateMany({ where: { id: eventId, status: 'RECEIVED' }, data: { status: 'DISPATCHED', dispatchedAt: new Date() } });
+      }
+      if (isOrdered(event.endpoint)) {
+        const earlier = await prisma.webhookEvent.findFirst({
+          where: {
+            endpointId: event.endpointId,
+            status: { in: [...UNFINISHED] },
+            OR: [{ receivedAt: { lt: event.receivedAt } }, { receivedAt: event.receivedAt, id: { lt: event.id } }],
+          },
+          orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+          select: { id: true },
+        });
+        if (earlier) return { state: 'wait', waitFor: earlier.id };
+      }
+      return { state: 'ready', target: targetKind(event.endpoint.target) };
+    },
+
+    /** Creates the target's Run (once: its idempotency key is derived from the event). */
+    async startWebhookEventRun(eventId: string): Promise<EventRun> {
+      const event = await loadOrFail(eventId);
+      const target = event.endpoint.target as WebhookTarget | null;
+      if (!target || !('action' in target)) throw ApplicationFailure.nonRetryable('The endpoint no longer targets an action', 'PermanentError');
+      const idempotencyKey = `webhook-event:${event.id}`;
+      const existing = await prisma.run.findFirst({ where: { orgId: event.orgId, idempotencyKey } });
+      if (existing) return eventRun(existing);
+      try {
+        const { connectionId, action } = target.action;
+        // Scoped to the endpoint's organization: a target can only ever reach its own connections.
+        const connection = await prisma.connection.findFirst({ where: { id: connectionId, orgId: event.orgId } });
+        if (!connection) throw new PermanentError('The target connection no longer exists');
+        const definition = deps.plugins.findAction(connection.integrationKey, action);
+        if (!definition) throw new PermanentError(`Integration "${connection.integrationKey}" has no action "${action}" in this worker`);
+        const payload = mappedPayload(event, event.endpoint.transform);
+        const escapeForRun = definition.renderInput !== false;
+        const input =
+          target.action.input === undefined || target.action.input === null
+            ? escapeForRun ? neutralise(payload) : payload
+            : await renderEventTemplates(target.action.input, payload, { escapeForRun });
+        let run: Run;
+        try {
+          run = await prisma.run.create({
+            data: { orgId: event.orgId, kind: 'ACTION', action, connectionId, input: (input ?? {}) as Prisma.InputJsonValue, idempotencyKey },
+          });
+        } catch (err) {
+          if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+          return eventRun(await prisma.run.findFirstOrThrow({ where: { orgId: event.orgId, idempotencyKey } }));
+        }
+        await recordRunEvent(db, run, 'queued');
+        await announceRunChange(db, { id: run.id, orgId: run.orgId });
+        return { runId: run.id, orgId: run.orgId, connectionId, integrationKey: connection.integrationKey };
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /** POSTs the mapped payload to the target URL (through the SSRF guard). */
+    async forwardWebhookEvent(eventId: string): Promise<{ status: number }> {
+      const event = await loadOrFail(eventId);
+      const target = event.endpoint.target as WebhookTarget | null;
+      if (!target || !('forward' in target)) throw ApplicationFailure.nonRetryable('The endpoint no longer forwards', 'PermanentError');
+      try {
+        const payload = mappedPayload(event, event.endpoint.transform);
+        const client = createHttpClient({ ...networkGuardFor(deps), timeoutMs: FORWARD_TIMEOUT_MS, signal: Context.current().cancellationSignal });
+        const res = await client.post(target.forward.url, {
+          json: payload,
+          headers: { ...target.forward.headers, 'idempotency-key': event.id, 'x-patchbay-event-id': event.id },
+        });
+        return { status: res.status };
+      } catch (err) {
+        // The URL's path can be the credential (Slack-style incoming webhook URLs): name the origin only.
+        const { pathname } = new URL(target.forward.url);
+        if (err instanceof Error && pathname.length > 1) err.message = err.message.split(pathname).join('/…');
+        throw toFailure(err);
+      }
+    },
+
+    /**
+     * PROCESSED or FAILED (once), with the feed entry. For an ordered endpoint, answers the next
+     * unfinished event so the workflow can wake it.
+     */
+    async finishWebhookEvent(eventId: string, result: FinishInput): Promise<{ next?: string }> {
+      const event = await load(eventId);
+      if (!event) return {};
+      let payload: unknown = null;
+      try {
+        payload = mappedPayload(event, event.endpoint.transform);
+      } catch {
+        // The failure itself is recorded in `error`.
+      }
+      const output = { payload, ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
+      const { count } = await prisma.webhookEvent.updateMany({
+        where: { id: eventId, status: { in: [...UNFINISHED] } },
+        data: { status: result.status, error: result.error ?? null, output: output as Prisma.InputJsonValue, processedAt: new Date() },
+      });
+      if (count === 1) {
+        const failed = result.status === 'FAILED';
+        await recordActivity(db, {
+          orgId: event.orgId,
+          type: failed ? 'webhook.failed' : 'webhook.processed',
+          level: failed ? 'error' : 'info',
+          message: `Webhook event on "${event.endpoint.name}" ${failed ? `failed: ${result.error}` : 'processed'}`,
+          runId: result.runId ?? null,
+          data: {
+            endpointId: event.endpointId,
+            eventId: event.id,
+            target: targetKind(event.endpoint.target),
+            ...(result.forwardStatus ? { forwardStatus: result.forwardStatus } : {}),
+          },
+        });
+      }
+      if (!isOrdered(event.endpoint)) return {};
+      const next = await prisma.webhookEvent.findFirst({
+        where: {
+          endpointId: event.endpointId,
+          status: { in: [...UNFINISHED] },
+          OR: [{ receivedAt: { gt: event.receivedAt } }, { receivedAt: event.receivedAt, id: { gt: event.id } }],
+        },
+        orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
+        select: { id: true },
+      });
+      return next ? { next: next.id } : {};
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
+
+/** A run created by an earlier attempt (its integration key only labels the child workflow). */
+function eventRun(run: Run): EventRun {
+  return { runId: run.id, orgId: run.orgId, connectionId: run.connectionId ?? '', integrationKey: '' };
+}
+
+/** SDK errors → Temporal failures: permanent ones (4xx, refused addresses, bad mappings) are not retried. */
+function toFailure(err: unknown): unknown {
+  if (!isPluginError(err)) return err;
+  switch (err.kind) {
+    case 'PERMANENT':
+    case 'AUTH': // a forward has no credentials to refresh
+      return ApplicationFailure.nonRetryable(err.message, 'PermanentError');
+    case 'RATE_LIMIT':
+      return ApplicationFailure.create({
+        message: err.message,
+        type: 'RateLimitError',
+        nextRetryDelay: 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined,
+      });
+    default:
+      return ApplicationFailure.retryable(err.message, 'TransientError');
+  }
+}

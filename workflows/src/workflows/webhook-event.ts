@@ -1,0 +1,114 @@
+// One incoming webhook event = one workflow execution, id `webhook-event/<eventId>` (so a
+// second dispatch of the same event finds the first). The api has stored and acknowledged the
+// event; this workflow routes it: transform (JSONPath) → target (start a Run of an action as a
+// child workflow `run/<runId>`, or forward the mapped payload, or nothing) → PROCESSED/FAILED.
+//
+// Ordered endpoints (`options.ordered: true`): an event waits until every earlier event of its
+// endpoint is finished. The finishing event signals the next one; a timer re-checks anyway, so
+// a signal sent before the next workflow existed is never needed.
+import {
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  executeChild,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { FinishInput, WebhookActivities } from '../activities/webhooks.ts';
+import {
+  NON_RETRYABLE_TYPES,
+  runWorkflowId,
+  webhookEventWorkflowId,
+  type WebhookEventWorkflowInput,
+  type WebhookEventWorkflowResult,
+} from '../shared/names.ts';
+import { runWorkflow } from './run.ts';
+
+// Reads and writes of our own database: quick, idempotent, retried through DB blips.
+const bookkeeping = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+// The forward: a receiver that is down gets retried for about an hour; 4xx / refused addresses are final.
+const forwarding = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '15 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/** Sent by the previous event of an ordered endpoint when it finishes. */
+export const predecessorFinishedSignal = defineSignal('webhookPredecessorFinished');
+
+const MAX_WAIT_RECHECK_MS = 60_000;
+
+const attributes = {
+  OrgId: defineSearchAttributeKey('OrgId', SearchAttributeType.KEYWORD),
+  RunKind: defineSearchAttributeKey('RunKind', SearchAttributeType.KEYWORD),
+  ConnectionId: defineSearchAttributeKey('ConnectionId', SearchAttributeType.KEYWORD),
+  IntegrationKey: defineSearchAttributeKey('IntegrationKey', SearchAttributeType.KEYWORD),
+};
+
+export async function webhookEventWorkflow({ eventId, searchAttributes }: WebhookEventWorkflowInput): Promise<WebhookEventWorkflowResult> {
+  let woken = false;
+  setHandler(predecessorFinishedSignal, () => void (woken = true));
+
+  let begin = await bookkeeping.beginWebhookEvent(eventId);
+  for (let recheckMs = 2_000; begin.state === 'wait'; recheckMs = Math.min(recheckMs * 2, MAX_WAIT_RECHECK_MS)) {
+    // `woken` is reset before the check, so a signal that arrives during it is not lost.
+    await condition(() => woken, recheckMs);
+    woken = false;
+    begin = await bookkeeping.beginWebhookEvent(eventId);
+  }
+  if (begin.state !== 'ready') return { eventId, status: 'SKIPPED' };
+
+  let result: FinishInput;
+  let runId: string | undefined;
+  try {
+    if (begin.target === 'action') {
+      const run = await bookkeeping.startWebhookEventRun(eventId);
+      runId = run.runId;
+      await executeChild(runWorkflow, {
+        workflowId: runWorkflowId(run.runId),
+        args: [{ runId: run.runId }],
+        // The run is its own durable unit: ending this workflow never ends it.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        ...(searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: attributes.OrgId, value: run.orgId },
+                { key: attributes.RunKind, value: 'ACTION' },
+                ...(run.connectionId ? [{ key: attributes.ConnectionId, value: run.connectionId }] : []),
+                ...(run.integrationKey ? [{ key: attributes.IntegrationKey, value: run.integrationKey }] : []),
+              ],
+            }
+          : {}),
+      });
+      result = { status: 'PROCESSED', runId };
+    } else if (begin.target === 'forward') {
+      const { status } = await forwarding.forwardWebhookEvent(eventId);
+      result = { status: 'PROCESSED', forwardStatus: status };
+    } else {
+      result = { status: 'PROCESSED' };
+    }
+  } catch (err) {
+    result = { status: 'FAILED', error: failureMessage(err), runId };
+  }
+
+  const { next } = await bookkeeping.finishWebhookEvent(eventId, result);
+  if (next) {
+    // Not started yet (still in the outbox) is fine: it checks its predecessors when it starts.
+    await getExternalWorkflowHandle(webhookEventWorkflowId(next)).signal(predecessorFinishedSignal).catch(() => undefined);
+  }
+  if (result.status === 'FAILED') throw ApplicationFailure.nonRetryable(result.error ?? 'webhook event failed', 'WebhookEventFailed');
+  return { eventId, status: 'PROCESSED', ...(runId ? { runId } : {}) };
+}
+
+/** The innermost message: activity and child failures wrap the ApplicationFailure that caused them. */
+function failureMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return current?.message || 'webhook event failed';
+}
