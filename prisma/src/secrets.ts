@@ -92,7 +92,11 @@ export async function writeSecret(db: Database, vault: Vault, orgId: string, nam
     } catch (err) {
       // P2002: a concurrent writer created the name or took this version; P2025: the version moved on
       // (or the secret was deleted). Look again and retry.
-      if (isPrismaError(err, 'P2002') || isPrismaError(err, 'P2025')) continue;
+      // P2034: PostgreSQL aborted the nested write as a conflict or deadlock; same remedy.
+      if (isPrismaError(err, 'P2002') || isPrismaError(err, 'P2025') || isPrismaError(err, 'P2034')) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+        continue;
+      }
       throw err;
     }
   }
