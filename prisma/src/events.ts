@@ -1,6 +1,7 @@
 // Live events over the database itself: a row is the durable record, a NOTIFY tells every
 // process (api replicas, workers) that it exists. Payloads carry ids only, never data, so
 // the 8 kB NOTIFY limit and secrets are non-issues; listeners load the row they are allowed to see.
+import { fanOut } from './fanout.ts';
 import type { Database } from './index.ts';
 import type { Prisma } from '../generated/client/client.ts';
 
@@ -37,6 +38,8 @@ export async function recordActivity(db: Database, event: ActivityInput) {
     },
   });
   await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId });
+  // Outgoing webhooks: PENDING Deliveries for matching subscriptions (started by the api's dispatcher).
+  await fanOut(db, row);
   return row;
 }
 

@@ -141,3 +141,4 @@ function quoteIdent(name: string): string {
 }
 
 export * from './events.ts';
+export { eventTypeMatches, newMessageId, deliveryPayload } from './fanout.ts';

@@ -27,6 +27,7 @@ export interface RotateResult {
   oauthApps: number;
   oauthStates: number;
   webhookEndpoints: number;
+  webhookSubscriptions: number;
   /** Rows that could not be re-encrypted (the ring lacks their key, or they fail authentication). */
   skipped: number;
 }
@@ -199,8 +200,49 @@ function columns(db: Database): Column[] {
         return count === 1;
       },
     },
+    subscriptionColumn('secret'),
+    subscriptionColumn('previousSecret'),
   ];
+
+  /** WebhookSubscription.secret / .previousSecret: both sealed with the same context. */
+  function subscriptionColumn(field: 'secret' | 'previousSecret'): Column {
+    const select = { id: true, [field]: true, updatedAt: true } as const;
+    const toRow = (r: { id: string; updatedAt: Date } & Record<string, unknown>): Row => ({
+      id: r.id,
+      ciphertext: (r[field] as string | null) ?? null,
+      updatedAt: r.updatedAt,
+      context: webhookSubscriptionContext(r.id),
+    });
+    return {
+      label: `WebhookSubscription.${field}`,
+      result: 'webhookSubscriptions',
+      async page(after, take, notUnder) {
+        const rows = await prisma.webhookSubscription.findMany({
+          where: { ...(field === 'previousSecret' ? { previousSecret: { not: null } } : {}), NOT: { [field]: { startsWith: notUnder } }, ...(after ? { id: { gt: after } } : {}) },
+          select,
+          orderBy: { id: 'asc' },
+          take,
+        });
+        return rows.map((r) => toRow(r as never));
+      },
+      async reload(id) {
+        const r = await prisma.webhookSubscription.findUnique({ where: { id }, select });
+        return r && toRow(r as never);
+      },
+      async swap(row, next) {
+        const { count } = await prisma.webhookSubscription.updateMany({
+          where: { id: row.id, [field]: row.ciphertext },
+          data: { [field]: next, updatedAt: row.updatedAt },
+        });
+        return count === 1;
+      },
+    };
+  }
 }
+
+// The same label as subscriptionSecretContext in server/src/schema/webhook-subscriptions.ts
+// and workflows/src/activities/deliveries.ts, where these columns are written and read.
+const webhookSubscriptionContext = (id: string) => `webhook-subscription:${id}`;
 
 // The same labels as oauthVaultContext in workflows/src/runtime/oauth.ts, where these columns
 // are written (this package cannot import that one); the OAuth integration test rotates both.
@@ -233,7 +275,7 @@ function versionRow(r: { id: string; version: number; ciphertext: string; secret
 export async function rotateKeys(db: Database, vault: Vault, options: RotateOptions = {}): Promise<RotateResult> {
   const batchSize = Math.max(1, options.batchSize ?? 200);
   const log = options.log ?? (() => {});
-  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, oauthApps: 0, oauthStates: 0, webhookEndpoints: 0, skipped: 0 };
+  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, oauthApps: 0, oauthStates: 0, webhookEndpoints: 0, webhookSubscriptions: 0, skipped: 0 };
   const notUnder = `pbv1.${vault.activeKid}.`;
 
   /** Re-encrypts one row; "current" when its value is (now) under the active key without our write. */

@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.ts';
 import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts';
 import { ensureBootstrap } from './services/tokens.ts';
 import { settleBackgroundWork } from './webhooks/dispatch.ts';
+import { startDeliveryDispatcher } from './webhooks/delivery-dispatch.ts';
 import { startOutboxDispatcher, type OutboxOptions } from './webhooks/outbox.ts';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -31,7 +32,7 @@ export interface HubOptions {
   db?: Database;
   workflowBundle?: WorkflowBundleOption;
   migrate?: boolean;
-  /** The webhook outbox dispatcher of api processes (see webhooks/outbox.ts); false: none. */
+  /** The webhook outbox and delivery dispatchers of api processes (webhooks/outbox.ts, delivery-dispatch.ts); false: none. */
   webhookOutbox?: OutboxOptions | false;
 }
 
@@ -116,6 +117,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       if (options.webhookOutbox !== false) {
         const outbox = startOutboxDispatcher(hub, options.webhookOutbox);
         cleanups.unshift(() => outbox.stop());
+        // Outgoing deliveries ride on the same switch: both are outboxes of this process.
+        const deliveries = startDeliveryDispatcher(hub, options.webhookOutbox);
+        cleanups.unshift(() => deliveries.stop());
       }
       app = await startApp(hub);
       cleanups.unshift(() => app!.close());

@@ -10,5 +10,6 @@ import './runs.ts';
 import './activity.ts';
 import './secrets.ts';
 import './webhooks.ts';
+import './webhook-subscriptions.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

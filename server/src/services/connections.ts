@@ -3,7 +3,8 @@
 import { recordActivity, type AuthMode, type Connection, type Prisma } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
 import { issuesOf } from '@patchbay/sdk';
-import { loadConnection, testStoredConnection } from '@patchbay/workflows';
+import { loadConnection, stopConnectionTokens, testStoredConnection } from '@patchbay/workflows';
+import { revokeStoredTokens } from '@patchbay/workflows/oauth-connections';
 import type { Hub } from '../context.ts';
 import { badInput, notFound, type InputIssue } from '../errors.ts';
 import { createClientCredentialsConnection } from './oauth.ts';
@@ -93,6 +94,7 @@ export async function runConnectionTest(hub: Hub, orgId: string, connectionId: s
 export async function deleteConnection(hub: Hub, orgId: string, connectionId: string): Promise<Connection> {
   const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
   if (!existing) throw notFound('Connection');
+  if (OAUTH_MODES.includes(existing.authMode)) await retireTokens(hub, existing);
   await hub.db.prisma.connection.delete({ where: { id: connectionId } });
   await recordActivity(hub.db, {
     orgId,
@@ -102,6 +104,24 @@ export async function deleteConnection(hub: Hub, orgId: string, connectionId: st
     data: { integrationKey: existing.integrationKey },
   });
   return { ...existing, status: 'REVOKED', credentials: null, updatedAt: new Date() };
+}
+
+/**
+ * Before an OAuth connection's row (and its tokens) goes: revoke upstream (RFC 7009, when the
+ * app has a revocation URL) and end its token workflow. Neither may block the delete: a
+ * provider or Temporal outage is logged, and the workflow ends on its own once the row is gone.
+ */
+async function retireTokens(hub: Hub, connection: Connection) {
+  try {
+    await revokeStoredTokens(hub, connection);
+  } catch (err) {
+    hub.logger.warn({ err: { message: (err as Error).message }, connectionId: connection.id }, 'token revocation at the provider failed; deleting anyway');
+  }
+  try {
+    await stopConnectionTokens(hub.temporal, connection.id);
+  } catch (err) {
+    hub.logger.warn({ err, connectionId: connection.id }, 'could not stop the token workflow; it ends when it finds the connection gone');
+  }
 }
 
 function joinPath(prefix: string, path: string) {

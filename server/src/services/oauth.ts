@@ -6,6 +6,7 @@ import { recordActivity, type Connection, type Prisma } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
 import { issuesOf, z, type AnyAuthMethod } from '@patchbay/sdk';
 import { buildAuthorizationRequest, exchangeAuthorizationCode, fetchClientCredentialsToken, oauthVaultContext, OAuthProviderError } from '@patchbay/workflows/oauth';
+import { signalRefresh, startConnectionTokens } from '@patchbay/workflows';
 import { clientCredentialsScopes, OAuthSetupError, refreshStoredTokens, resolveOAuthApp, storeGrant, type ClientPair, type ResolvedOAuthApp } from '@patchbay/workflows/oauth-connections';
 import type { Hub } from '../context.ts';
 import { badInput, notFound, unavailable } from '../errors.ts';
@@ -106,6 +107,7 @@ export async function completeOAuthCallback(hub: Hub, params: URLSearchParams): 
       requestedScopes: row.scopes,
     });
     await storeGrant(hub, row.connectionId, grant);
+    await startTokenLifecycle(hub, { id: row.connectionId, orgId: row.orgId });
     await recordActivity(hub.db, {
       orgId: row.orgId,
       type: 'connection.created',
@@ -137,6 +139,7 @@ export async function createClientCredentialsConnection(hub: Hub, orgId: string,
   try {
     const grant = await fetchClientCredentialsToken({ app: resolved.settings, scopes: clientCredentialsScopes(config, resolved.defaultScopes) });
     const connection = await storeGrant(hub, created.id, grant, client);
+    await startTokenLifecycle(hub, connection);
     await recordActivity(hub.db, {
       orgId,
       type: 'connection.created',
@@ -155,19 +158,43 @@ export async function createClientCredentialsConnection(hub: Hub, orgId: string,
   }
 }
 
+/** How long refreshConnection waits for the token workflow to store the outcome. */
+export const REFRESH_WAIT_MS = 30_000;
+
 /**
- * refreshConnection: new tokens now (refresh grant, or a new client-credentials token). The
- * token-lifecycle workflow will own refreshing; this is the one call it replaces.
+ * refreshConnection: asks the connection's token workflow for a refresh now (starting it when
+ * none runs) and waits, bounded, for the row to change — the workflow is the only refresher,
+ * so a manual refresh never races a timed one or an action's 401.
  */
 export async function refreshConnectionTokens(hub: Hub, orgId: string, connectionId: string): Promise<Connection> {
-  const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId }, select: { id: true } });
+  const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
   if (!existing) throw notFound('Connection');
+  // The set-up problems refreshStoredTokens would report, answered here instead of in a workflow.
+  if (existing.authMode !== 'OAUTH2' && existing.authMode !== 'OAUTH2_CLIENT_CREDENTIALS') {
+    const message = `Connection "${existing.name}" is ${existing.authMode}: only OAuth2 connections have tokens to refresh`;
+    throw badInput(message, [{ path: 'id', message }]);
+  }
+  if (existing.status === 'PENDING' || existing.status === 'REVOKED' || (existing.authMode === 'OAUTH2' && !existing.credentials)) {
+    const message = `Connection "${existing.name}" is ${existing.status}: it has no tokens to refresh`;
+    throw badInput(message, [{ path: 'id', message }]);
+  }
+  await signalRefresh(hub.temporal, existing);
+  const deadline = Date.now() + REFRESH_WAIT_MS;
+  while (Date.now() < deadline) {
+    const row = await hub.db.prisma.connection.findUnique({ where: { id: connectionId } });
+    if (!row) throw notFound('Connection');
+    if (row.updatedAt > existing.updatedAt) return row;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw unavailable('The token refresh is taking longer than expected (the provider may be unreachable); it keeps being retried in the background.');
+}
+
+/** Starts the token workflow of a connection that just became ACTIVE; Temporal being down must not undo the connect. */
+async function startTokenLifecycle(hub: Hub, connection: { id: string; orgId: string }) {
   try {
-    return (await refreshStoredTokens(hub, orgId, connectionId)).connection;
+    await startConnectionTokens(hub.temporal, connection);
   } catch (err) {
-    if (err instanceof OAuthSetupError) throw badInput(err.message, [{ path: 'id', message: err.message }]);
-    if (err instanceof OAuthProviderError) throw unavailable(`${err.message}. The connection is unchanged; try again later.`);
-    throw err;
+    hub.logger.warn({ err, connectionId: connection.id }, 'could not start the token workflow; refreshConnection or the next 401 starts it');
   }
 }
 

@@ -1,9 +1,11 @@
 import type { ActivityDeps } from '../shared/deps.ts';
+import { createConnectionTokenActivities } from './connection-tokens.ts';
+import { createDeliveryActivities } from './deliveries.ts';
 import { createRunActivities } from './runs.ts';
 import { createWebhookActivities } from './webhooks.ts';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRunActivities(deps), ...createWebhookActivities(deps) };
+  return { ...createRunActivities(deps), ...createWebhookActivities(deps), ...createConnectionTokenActivities(deps), ...createDeliveryActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { announceRunChange, recordRunEvent, type Prisma } from '@patchbay/db';
 import { isPluginError, type Mapping } from '@patchbay/sdk';
 import { runConnectionAction } from '../runtime/actions.ts';
+import { requestRefreshAndWait } from './connection-tokens.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
 import type { RunTerminalStatus } from '../shared/names.ts';
 
@@ -12,6 +13,7 @@ import type { RunTerminalStatus } from '../shared/names.ts';
 // worker throttles what it actually sends; see maxHeartbeatThrottleInterval).
 const HEARTBEAT_EVERY_MS = 1_000;
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+const OAUTH_MODES: string[] = ['OAUTH2', 'OAUTH2_CLIENT_CREDENTIALS'];
 
 export function createRunActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -37,6 +39,9 @@ export function createRunActivities(deps: ActivityDeps) {
       if (!run.connectionId || !run.action) {
         throw ApplicationFailure.nonRetryable('This run has no connection or action to execute', 'UnknownActionError');
       }
+      // The stored token's version before the call: an AuthError then asks the token workflow
+      // to replace *this* token, and a burst of such requests coalesces into one refresh.
+      const tokenOf = await prisma.connection.findUnique({ where: { id: run.connectionId }, select: { authMode: true, updatedAt: true } });
       const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const output = await runConnectionAction(deps, {
@@ -52,6 +57,14 @@ export function createRunActivities(deps: ActivityDeps) {
       } catch (err) {
         // However the action reacted to the abort, report a cancellation, not a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if (isPluginError(err) && err.kind === 'AUTH' && tokenOf && OAUTH_MODES.includes(tokenOf.authMode)) {
+          // Only the token workflow refreshes (no races on the refresh token): ask it, wait
+          // (bounded) for the new token to land, then fail retryably so Temporal re-runs the
+          // action with it — soon when the token changed, on the normal backoff otherwise.
+          const landed = await requestRefreshAndWait(deps, ctx.client, { orgId: run.orgId, connectionId: run.connectionId, seen: tokenOf.updatedAt.toISOString() })
+            .catch((waitErr) => (deps.logger.warn({ err: waitErr, runId }, 'could not request a token refresh'), false));
+          if (landed) throw ApplicationFailure.create({ message: err.message, type: 'AuthError', nextRetryDelay: '200 milliseconds' });
+        }
         throw toTemporalFailure(err);
       } finally {
         clearInterval(heartbeat);

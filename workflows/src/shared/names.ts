@@ -47,3 +47,63 @@ export interface WebhookEventWorkflowResult {
   status: 'PROCESSED' | 'FAILED' | 'SKIPPED';
   runId?: string;
 }
+
+/** One token-lifecycle workflow per OAuth connection: `connection-tokens/<connectionId>`. */
+export function connectionTokensWorkflowId(connectionId: string): string {
+  return `connection-tokens/${connectionId}`;
+}
+
+export interface ConnectionTokensInput {
+  orgId: string;
+  connectionId: string;
+  /** Refresh cycles before continue-as-new (keeps history bounded); tests pass a tiny one. */
+  maxCycles?: number;
+  /** Carried across continue-as-new: cycles done by earlier runs (for the lastRefresh query). */
+  totalRefreshes?: number;
+  /** Carried across continue-as-new: the stamp of the token the last refresh stored. */
+  tokenStamp?: string | null;
+  /** Carried across continue-as-new: a refresh was asked for and not yet done. */
+  refreshPending?: boolean;
+}
+
+/**
+ * `refreshNow` signal payload. `seen` is the connection's `updatedAt` (ISO) as read before the
+ * failing call: a request about a token that a later refresh already replaced is dropped, which
+ * is what coalesces a burst of 401s into one refresh. No `seen` (refreshConnection) = always refresh.
+ */
+export interface RefreshRequest {
+  seen?: string | null;
+}
+
+export interface ConnectionTokensState {
+  refreshes: number;
+  lastRefreshAt: string | null;
+  lastOutcome: 'refreshed' | 'expired' | null;
+}
+
+/** One outgoing Delivery = one workflow execution, `delivery/<deliveryId>`: starting twice is harmless. */
+export function deliveryWorkflowId(deliveryId: string): string {
+  return `delivery/${deliveryId}`;
+}
+
+/** The retry schedule of outgoing webhooks (ms before each attempt), before ±20 % jitter. */
+export const DELIVERY_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+/** Deliveries failing this long without a success disable their subscription (5 days). */
+export const DELIVERY_DISABLE_AFTER_MS = 5 * 24 * 3_600_000;
+
+export interface DeliveryWorkflowInput {
+  deliveryId: string;
+  /** Overrides DELIVERY_SCHEDULE_MS (tests use short delays). */
+  scheduleMs?: number[];
+  /** Overrides DELIVERY_DISABLE_AFTER_MS. */
+  disableAfterMs?: number;
+  /** Started by replayDelivery: proceeds although an earlier execution claimed the delivery. */
+  replay?: boolean;
+}
+
+export interface DeliveryWorkflowResult {
+  deliveryId: string;
+  status: 'DELIVERED' | 'FAILED' | 'SKIPPED';
+  attempts: number;
+}

@@ -2,3 +2,5 @@
 // only @temporalio/workflow, shared constants, and activity *types*.
 export { runWorkflow } from './run.ts';
 export { webhookEventWorkflow } from './webhook-event.ts';
+export { connectionTokensWorkflow } from './connection-tokens.ts';
+export { deliveryWorkflow } from './delivery.ts';

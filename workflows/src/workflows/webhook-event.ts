@@ -16,7 +16,7 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { searchAttributeKeys } from '../shared/search-attributes.ts';
 import type { FinishInput, WebhookActivities } from '../activities/webhooks.ts';
 import {
   NON_RETRYABLE_TYPES,
@@ -44,12 +44,7 @@ export const predecessorFinishedSignal = defineSignal('webhookPredecessorFinishe
 
 const MAX_WAIT_RECHECK_MS = 60_000;
 
-const attributes = {
-  OrgId: defineSearchAttributeKey('OrgId', SearchAttributeType.KEYWORD),
-  RunKind: defineSearchAttributeKey('RunKind', SearchAttributeType.KEYWORD),
-  ConnectionId: defineSearchAttributeKey('ConnectionId', SearchAttributeType.KEYWORD),
-  IntegrationKey: defineSearchAttributeKey('IntegrationKey', SearchAttributeType.KEYWORD),
-};
+const attributes = searchAttributeKeys;
 
 export async function webhookEventWorkflow({ eventId, searchAttributes }: WebhookEventWorkflowInput): Promise<WebhookEventWorkflowResult> {
   let woken = false;

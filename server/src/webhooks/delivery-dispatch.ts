@@ -1,0 +1,85 @@
+// Starts the workflows of outgoing webhook Deliveries. Fan-out (recordActivity, in any process)
+// only writes PENDING rows, because the database package cannot reach Temporal; the rows are
+// the outbox. Every api process runs this sweeper beside the incoming-webhook outbox (same
+// switch, same options): it starts `delivery/<id>` for PENDING rows no workflow has claimed yet
+// (`nextAttemptAt` is null until the workflow's first activity sets it). Starting twice (two
+// api processes, a slow worker) is harmless: the id is derived from the delivery.
+import { isTemporalReachable, startDeliveryWorkflow, type DeliveryStart } from '@patchbay/workflows';
+import type { Hub } from '../context.ts';
+import type { OutboxDispatcher, OutboxOptions } from './outbox.ts';
+
+/** A test/benchmark knob: comma-separated ms (e.g. "0,200,200"), replacing the default retry schedule. */
+export function deliveryOverrides(env: NodeJS.ProcessEnv = process.env): Pick<DeliveryStart, 'scheduleMs'> {
+  const raw = env.PATCHBAY_DELIVERY_SCHEDULE_MS;
+  if (!raw) return {};
+  const scheduleMs = raw.split(',').map((v) => Number(v.trim()));
+  return scheduleMs.every((n) => Number.isFinite(n) && n >= 0) ? { scheduleMs } : {};
+}
+
+export function startDelivery(hub: Hub, deliveryId: string, replay?: string): Promise<string> {
+  return startDeliveryWorkflow(hub.temporal, deliveryId, { ...deliveryOverrides(), ...(replay ? { replay } : {}) });
+}
+
+/** Started within this window: not started again by this process (its worker may just be slow). */
+const RECENTLY_STARTED_MS = 60_000;
+
+export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): OutboxDispatcher {
+  const intervalMs = options.intervalMs ?? 1_000;
+  const batchSize = options.batchSize ?? 100;
+  const logger = hub.logger.child({ component: 'delivery-dispatcher' });
+  const recent = new Map<string, number>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<number> = Promise.resolve(0);
+
+  async function sweep(): Promise<number> {
+    const now = Date.now();
+    for (const [id, at] of recent) if (now - at > RECENTLY_STARTED_MS) recent.delete(id);
+    const rows = await hub.db.prisma.delivery.findMany({
+      where: { status: 'PENDING', nextAttemptAt: null, ...(recent.size ? { id: { notIn: [...recent.keys()] } } : {}) },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: batchSize,
+      select: { id: true },
+    });
+    let started = 0;
+    for (const row of rows) {
+      if (stopped) break;
+      try {
+        await startDelivery(hub, row.id);
+        recent.set(row.id, Date.now());
+        started++;
+      } catch (err) {
+        if (!(await isTemporalReachable(hub.temporal))) {
+          logger.warn({ pending: rows.length - started }, 'Temporal is unreachable; deliveries wait until it is back');
+          break;
+        }
+        logger.error({ err, deliveryId: row.id }, 'could not start a delivery; will retry');
+      }
+    }
+    if (started) logger.debug({ started }, 'started delivery workflows');
+    return started;
+  }
+
+  const runRound = () => {
+    current = sweep().catch((err) => {
+      if (!stopped) logger.error({ err }, 'delivery dispatcher round failed');
+      return 0;
+    });
+    return current;
+  };
+  const loop = async () => {
+    if (stopped) return;
+    await runRound();
+    if (!stopped) timer = setTimeout(() => void loop(), intervalMs).unref();
+  };
+  timer = setTimeout(() => void loop(), 0).unref();
+
+  return {
+    sweep: () => current.then(runRound),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+    },
+  };
+}
