@@ -7,6 +7,7 @@
 import { isTemporalReachable, startDeliveryWorkflow, type DeliveryStart } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import type { OutboxDispatcher, OutboxOptions } from './outbox.ts';
+import { startSweeper } from './sweeper.ts';
 
 /** A test/benchmark knob: comma-separated ms (e.g. "0,200,200"), replacing the default retry schedule. */
 export function deliveryOverrides(env: NodeJS.ProcessEnv = process.env): Pick<DeliveryStart, 'scheduleMs'> {
@@ -28,11 +29,8 @@ export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): 
   const batchSize = options.batchSize ?? 100;
   const logger = hub.logger.child({ component: 'delivery-dispatcher' });
   const recent = new Map<string, number>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number> = Promise.resolve(0);
 
-  async function sweep(): Promise<number> {
+  async function sweep(isStopped: () => boolean): Promise<number> {
     const now = Date.now();
     for (const [id, at] of recent) if (now - at > RECENTLY_STARTED_MS) recent.delete(id);
     const rows = await hub.db.prisma.delivery.findMany({
@@ -43,7 +41,7 @@ export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): 
     });
     let started = 0;
     for (const row of rows) {
-      if (stopped) break;
+      if (isStopped()) break;
       try {
         await startDelivery(hub, row.id);
         recent.set(row.id, Date.now());
@@ -60,26 +58,5 @@ export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): 
     return started;
   }
 
-  const runRound = () => {
-    current = sweep().catch((err) => {
-      if (!stopped) logger.error({ err }, 'delivery dispatcher round failed');
-      return 0;
-    });
-    return current;
-  };
-  const loop = async () => {
-    if (stopped) return;
-    await runRound();
-    if (!stopped) timer = setTimeout(() => void loop(), intervalMs).unref();
-  };
-  timer = setTimeout(() => void loop(), 0).unref();
-
-  return {
-    sweep: () => current.then(runRound),
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return startSweeper({ logger, name: 'delivery dispatcher', intervalMs, firstRoundMs: 0, round: sweep });
 }

@@ -24,6 +24,7 @@
 import { isTemporalReachable } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { markDispatched, settleBackgroundWork, startWebhookEventWorkflow } from './dispatch.ts';
+import { startSweeper, type Sweeper } from './sweeper.ts';
 
 export interface OutboxOptions {
   /** Pause between rounds (default 1 s). */
@@ -34,11 +35,7 @@ export interface OutboxOptions {
   batchSize?: number;
 }
 
-export interface OutboxDispatcher {
-  /** Runs one round now (tests, and the loop itself); resolves to the number dispatched. */
-  sweep(): Promise<number>;
-  stop(): Promise<void>;
-}
+export type OutboxDispatcher = Sweeper;
 
 interface Pending {
   id: string;
@@ -51,16 +48,15 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   const batchSize = options.batchSize ?? 100;
   const logger = hub.logger.child({ component: 'webhook-outbox' });
   const { prisma } = hub.db;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number> = Promise.resolve(0);
+  /** Set by the sweeper: true once stop() was called, so a long round ends early. */
+  let isStopped = () => false;
 
   /** Starts each event's workflow in order; returns the ids started. */
   async function dispatchInOrder(rows: Pending[]): Promise<string[]> {
     const started: string[] = [];
     const blocked = new Set<string>();
     for (const row of rows) {
-      if (stopped) break;
+      if (isStopped()) break;
       if (blocked.has(row.endpointId)) continue;
       try {
         await startWebhookEventWorkflow(hub, row.id);
@@ -119,28 +115,15 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     return count;
   }
 
-  const runRound = () => {
-    current = sweep().catch((err) => {
-      if (!stopped) logger.error({ err }, 'webhook outbox round failed');
-      return 0;
-    });
-    return current;
-  };
-
-  const loop = async () => {
-    if (stopped) return;
-    await runRound();
-    if (!stopped) timer = setTimeout(() => void loop(), intervalMs).unref();
-  };
-  timer = setTimeout(() => void loop(), intervalMs).unref();
-
-  return {
-    sweep: () => current.then(runRound),
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-      await settleBackgroundWork(hub);
+  return startSweeper({
+    logger,
+    name: 'webhook outbox',
+    intervalMs,
+    firstRoundMs: intervalMs,
+    round: (stopped) => {
+      isStopped = stopped;
+      return sweep();
     },
-  };
+    onStop: () => settleBackgroundWork(hub),
+  });
 }

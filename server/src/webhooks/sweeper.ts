@@ -1,0 +1,54 @@
+// The polling loop shared by the api's outboxes (incoming events, outgoing deliveries): one
+// round at a time, a pause between rounds, a failed round logged and retried, and a stop that
+// waits for the round in flight.
+import type { Logger } from '../logger.ts';
+
+export interface Sweeper {
+  /** Runs one round now (tests, and the loop itself); resolves to how many rows it handled. */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface SweeperOptions {
+  logger: Logger;
+  /** What a failed round is called in the log. */
+  name: string;
+  intervalMs: number;
+  /** Delay before the first round. */
+  firstRoundMs: number;
+  /** One round; `isStopped` lets a long round end early. */
+  round: (isStopped: () => boolean) => Promise<number>;
+  /** Extra clean-up after the last round (e.g. waiting for background work). */
+  onStop?: () => Promise<void>;
+}
+
+export function startSweeper(options: SweeperOptions): Sweeper {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<number> = Promise.resolve(0);
+  const isStopped = () => stopped;
+
+  const runRound = () => {
+    current = options.round(isStopped).catch((err) => {
+      if (!stopped) options.logger.error({ err }, `${options.name} round failed`);
+      return 0;
+    });
+    return current;
+  };
+  const loop = async () => {
+    if (stopped) return;
+    await runRound();
+    if (!stopped) timer = setTimeout(() => void loop(), options.intervalMs).unref();
+  };
+  timer = setTimeout(() => void loop(), options.firstRoundMs).unref();
+
+  return {
+    sweep: () => current.then(runRound),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+      await options.onStop?.();
+    },
+  };
+}
