@@ -13,6 +13,8 @@ export const CHANNELS = {
 export interface ChangeNotice {
   id: string;
   orgId: string;
+  /** Activity notices carry the event type, so subscribers skip unrelated events without a read. */
+  type?: string;
 }
 
 export interface ActivityInput {
@@ -37,7 +39,7 @@ export async function recordActivity(db: Database, event: ActivityInput) {
       runId: event.runId ?? null,
     },
   });
-  await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId });
+  await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId, type: row.type });
   // Outgoing webhooks: PENDING Deliveries for matching subscriptions (started by the api's dispatcher).
   await fanOut(db, row);
   return row;
@@ -123,7 +125,8 @@ export async function watchChannel(
 function parseNotice(payload: string): ChangeNotice | null {
   try {
     const value = JSON.parse(payload) as Partial<ChangeNotice>;
-    return typeof value.id === 'string' && typeof value.orgId === 'string' ? { id: value.id, orgId: value.orgId } : null;
+    if (typeof value.id !== 'string' || typeof value.orgId !== 'string') return null;
+    return { id: value.id, orgId: value.orgId, ...(typeof value.type === 'string' ? { type: value.type } : {}) };
   } catch {
     return null;
   }

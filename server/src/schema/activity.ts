@@ -42,6 +42,12 @@ function filterWhere(ctx: Context, filter: Filter): Prisma.ActivityEventWhereInp
   return where;
 }
 
+/** The same type test as filterWhere, in memory (a trailing * matches a prefix). */
+function typeMatcher(types: readonly string[] | null | undefined): (type: string) => boolean {
+  if (!types?.length) return () => true;
+  return (type) => types.some((t) => (t.endsWith('*') ? type.startsWith(t.slice(0, -1)) : type === t));
+}
+
 builder.queryField('activity', (t) =>
   t.prismaConnection({
     type: 'ActivityEvent',
@@ -63,8 +69,12 @@ builder.subscriptionField('activity', (t) =>
     subscribe: async (_root, { filter }, ctx) => {
       const where = filterWhere(ctx, filter);
       const notices = await watchChannel(ctx.hub.db, CHANNELS.activity, orgIdOf(ctx));
+      const wanted = typeMatcher(filter?.types);
       return liveStream(notices, {
-        load: (notice) => ctx.hub.db.prisma.activityEvent.findFirst({ where: { AND: [where, { id: notice.id }] } }),
+        load: (notice) =>
+          notice.type && !wanted(notice.type)
+            ? Promise.resolve(null)
+            : ctx.hub.db.prisma.activityEvent.findFirst({ where: { AND: [where, { id: notice.id }] } }),
       });
     },
     resolve: (event) => event,
