@@ -14,17 +14,11 @@
 //
 // It prints figures (the ≥ 200 deliveries/s target as PASS/MISS, for information). It exits 1
 // only when the figures cannot be trusted: a delivery missing, unverified or received twice.
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { openDatabase, recordActivity } from '@patchbay/db';
-import { generateKeySpec } from '@patchbay/db/vault';
+import { recordActivity } from '@patchbay/db';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../src/config.ts';
-import { startHub } from '../src/hub.ts';
-import { createLogger } from '../src/logger.ts';
-import { generateToken } from '../src/services/tokens.ts';
 import {
   cleanups,
   envNumber,
@@ -33,13 +27,11 @@ import {
   loadAverage,
   machineLine,
   message,
-  prepareDatabase,
-  prepareTemporal,
   progress,
   runBench,
-  settle,
   sleep,
   table,
+  startBenchHub,
 } from './shared.ts';
 
 const EVENTS = Math.round(envNumber('BENCH_EVENTS', 2000, 1));
@@ -125,38 +117,8 @@ async function main(): Promise<boolean> {
   const loadBefore = loadAverage();
   const facts: string[] = [machineLine(), `load       ${EVENTS.toLocaleString('en-US')} bench.event activity events, one matching subscription`];
 
-  const temporal = await prepareTemporal();
-  facts.push(`temporal   ${temporal.description}`);
-  const { target, description } = await prepareDatabase();
-  facts.push(`database   ${description}`);
-  let statements = 0;
-  const db = await openDatabase(target, { onQuery: () => void statements++ });
-  cleanups.push({ what: 'closing the database', undo: () => db.close() });
-
   progress('starting the hub (role all, delivery dispatcher on)');
-  const token = generateToken();
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: `bench-deliver-${randomBytes(4).toString('hex')}`,
-    PATCHBAY_ENCRYPTION_KEYS: generateKeySpec('bench'),
-    PATCHBAY_BOOTSTRAP_TOKEN: token,
-    PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
-    DATABASE_URL: target.kind === 'postgres' ? target.url : undefined,
-  });
-  // The dispatchers run unless webhookOutbox is false (hub.ts); the defaults (a round per second,
-  // 100 rows per round) are what is measured here.
-  const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'all', db, logger: createLogger('warn'), migrate: true });
-  cleanups.push({
-    what: 'stopping the hub',
-    undo: async () => {
-      await running.stop();
-      await settle(() => statements);
-    },
-  });
+  const { running, token, db } = await startBenchHub('deliver', facts);
   const graphqlUrl = `${running.app!.url}/graphql`;
   facts.push(`hub        role all at ${running.app!.url}, delivery dispatcher with its defaults`);
 

@@ -24,14 +24,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '@patchbay/db';
-import { generateKeySpec } from '@patchbay/db/vault';
 import autocannon from 'autocannon';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../src/config.ts';
-import { startHub } from '../src/hub.ts';
-import { createLogger } from '../src/logger.ts';
-import { generateToken } from '../src/services/tokens.ts';
 import {
   cleanups,
   envNumber,
@@ -40,12 +34,11 @@ import {
   loadAverage,
   machineLine,
   onInterrupt,
-  prepareDatabase,
-  prepareTemporal,
   progress,
   runBench,
   settle,
   table,
+  startBenchHub,
 } from './shared.ts';
 
 const DURATION = envNumber('BENCH_DURATION', 10, 1);
@@ -167,36 +160,8 @@ async function main(): Promise<boolean> {
     console.warn('WARNING: DATABASE_URL is unset: benchmarking on PGlite (embedded, in memory), not PostgreSQL; the figures say little about production.');
   }
 
-  const temporal = await prepareTemporal();
-  facts.push(`temporal   ${temporal.description}`);
-  const { target, description } = await prepareDatabase();
-  facts.push(`database   ${description}`);
-  let statements = 0;
-  const db = await openDatabase(target, { onQuery: () => void statements++ });
-  cleanups.push({ what: 'closing the database', undo: () => db.close() });
-
   progress('starting the hub (role all)');
-  const token = generateToken();
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: `bench-ingest-${randomBytes(4).toString('hex')}`,
-    PATCHBAY_ENCRYPTION_KEYS: generateKeySpec('bench'),
-    PATCHBAY_BOOTSTRAP_TOKEN: token,
-    PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
-    DATABASE_URL: target.kind === 'postgres' ? target.url : undefined,
-  });
-  const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'all', db, logger: createLogger('warn'), migrate: true });
-  cleanups.push({
-    what: 'stopping the hub',
-    undo: async () => {
-      await running.stop();
-      await settle(() => statements);
-    },
-  });
+  const { running, token, db, statements } = await startBenchHub('ingest', facts);
   const hubUrl = running.app!.url;
   facts.push(`hub        role all at ${hubUrl}`);
 
@@ -234,11 +199,11 @@ async function main(): Promise<boolean> {
   progress(`bare node:http: ${DURATION} s`);
   const bareResult = await cannon('bare', `${bare.url}/hooks/${endpointId}`, setupPath);
   progress(`hub /hooks/${endpointId}: ${DURATION} s`);
-  const statementsBefore = statements;
+  const statementsBefore = statements();
   const ours = await cannon('ours', `${hubUrl}${hookPath}`, setupPath);
-  const statementsDuring = statements - statementsBefore;
+  const statementsDuring = statements() - statementsBefore;
   // Requests autocannon abandoned at the end may still commit: wait for the database to go quiet.
-  await settle(() => statements, 500, 10_000);
+  await settle(statements, 500, 10_000);
   const committed = (await db.prisma.webhookEvent.count({ where: { endpointId } })) - rowsBefore;
   const distinctKeys = (await db.prisma.webhookEvent.groupBy({ by: ['dedupeKey'], where: { endpointId } })).length - rowsBefore;
 

@@ -6,10 +6,15 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import type { DatabaseTarget } from '@patchbay/db';
+import { openDatabase, type DatabaseTarget } from '@patchbay/db';
+import { generateKeySpec } from '@patchbay/db/vault';
 import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
 import { startTemporalDevServer } from '@patchbay/workflows/dev-server';
 import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { startHub } from '../src/hub.ts';
+import { createLogger } from '../src/logger.ts';
+import { generateToken } from '../src/services/tokens.ts';
 
 type PgClient = pg.Client;
 
@@ -187,4 +192,42 @@ export function table(rows: string[][]): string {
       return i === 0 ? `${line}\n${'-'.repeat(line.length)}` : line;
     })
     .join('\n');
+}
+
+/**
+ * The hub the webhook benchmarks measure: Temporal and a database as prepared above, then
+ * role `all` with a bootstrap OWNER token, private addresses allowed (the targets are local)
+ * and a throwaway key ring. Every step registers its clean-up; `facts` gets the setup lines.
+ */
+export async function startBenchHub(name: string, facts: string[]) {
+  const temporal = await prepareTemporal();
+  facts.push(`temporal   ${temporal.description}`);
+  const { target, description } = await prepareDatabase();
+  facts.push(`database   ${description}`);
+  let statements = 0;
+  const db = await openDatabase(target, { onQuery: () => void statements++ });
+  cleanups.push({ what: 'closing the database', undo: () => db.close() });
+
+  const token = generateToken();
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: `bench-${name}-${randomBytes(4).toString('hex')}`,
+    PATCHBAY_ENCRYPTION_KEYS: generateKeySpec('bench'),
+    PATCHBAY_BOOTSTRAP_TOKEN: token,
+    PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
+    DATABASE_URL: target.kind === 'postgres' ? target.url : undefined,
+  });
+  const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'all', db, logger: createLogger('warn'), migrate: true });
+  cleanups.push({
+    what: 'stopping the hub',
+    undo: async () => {
+      await running.stop();
+      await settle(() => statements);
+    },
+  });
+  return { running, token, db, statements: () => statements };
 }
