@@ -28,18 +28,11 @@ export interface NewWebhookEndpoint {
   rateLimitPerMinute?: number | null;
 }
 
-export interface WebhookEndpointChanges {
-  name?: string;
+/** Everything but the scheme can change; a new secret comes from the provider (never returned). */
+export type WebhookEndpointChanges = Partial<Omit<NewWebhookEndpoint, 'verification' | 'secret'>> & {
   enabled?: boolean;
-  /** A new secret from the provider (never returned). */
   secret?: string;
-  headerName?: string | null;
-  transform?: unknown;
-  target?: unknown;
-  options?: unknown;
-  maxBodyBytes?: number | null;
-  rateLimitPerMinute?: number | null;
-}
+};
 
 /** Endpoint ids are in the public URL: 120 random bits, so a URL cannot be guessed from another. */
 const newEndpointId = () => `wh_${randomBytes(15).toString('base64url')}`;
