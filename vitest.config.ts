@@ -18,6 +18,7 @@ export default defineConfig({
       // the SDK by its published name, which resolves here to the same files workspace plugins use.
       { find: /^@patchbay\/sdk$/, replacement: fileURLToPath(new URL('./plugins/sdk/src/index.ts', import.meta.url)) },
       { find: /^@patchbay\/sdk\/testing$/, replacement: fileURLToPath(new URL('./plugins/sdk/src/testing.ts', import.meta.url)) },
+      { find: /^@patchbay\/sdk\/webhooks$/, replacement: fileURLToPath(new URL('./plugins/sdk/src/webhooks/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { AnyAuthMethod, AuthMode } from './auth.ts';
 import type { HttpClient } from './http.ts';
+import { VERIFICATION_SCHEMES } from './webhooks/schemes.ts';
 
 export interface ActionLogger {
   debug(msg: string, data?: Record<string, unknown>): void;
@@ -52,19 +53,53 @@ export interface ActionDefinition<In extends z.ZodType = z.ZodType, Out extends 
 
 export type TriggerKind = 'WEBHOOK' | 'POLLING' | 'APP_WEBHOOK';
 
-export interface TriggerDefinition {
+/** A provider's request to a trigger's webhook endpoint, after the hub has read it. */
+export interface TriggerRequest {
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** The body exactly as received (signatures are computed over it). */
+  rawBody: string;
+  /** The parsed body: JSON, form fields as an object, or the text. */
+  body: unknown;
+  /** The public URL the provider called. */
+  url: string;
+}
+
+/** What the hub answers the provider with. */
+export interface TriggerResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * true for a protocol handshake (Slack url_verification, Discord PING): answered at once and
+   * not stored as an event. false/absent: the request is stored durably, then this is the answer.
+   */
+  handshake?: boolean;
+}
+
+export interface TriggerDefinition<Settings extends z.ZodType = z.ZodType> {
   key: string;
   displayName: string;
   description?: string;
   kind: TriggerKind;
+  /** Per-use settings (filters, options) a flow or endpoint gives this trigger. */
+  settings?: Settings;
   /** Schema of one emitted event. */
   output?: z.ZodType;
-  /** POLLING triggers: the shortest interval allowed between polls. */
+  /**
+   * WEBHOOK/APP_WEBHOOK: how the hub checks the provider's signature before anything else runs
+   * (the scheme's secret is the webhook endpoint's secret: Slack signing secret, GitHub webhook
+   * secret, Twilio auth token, Discord application public key).
+   */
+  verification?: import('./webhooks/schemes.ts').VerificationScheme;
+  /** WEBHOOK: an immediate answer for the provider (handshakes, Discord's deferred reply); pure, no I/O. */
+  respond?(request: TriggerRequest): TriggerResponse | undefined;
+  /** WEBHOOK/APP_WEBHOOK: turns a verified, stored provider request into zero or more events. */
+  handle?(request: TriggerRequest, ctx: Omit<ActionContext<z.output<Settings>>, 'input'> & { settings: z.output<Settings> }): Promise<{ events: unknown[] }>;
+  /** POLLING: the shortest interval allowed between polls. */
   minIntervalSeconds?: number;
-  /** WEBHOOK/APP_WEBHOOK: turns a verified provider request into zero or more events. */
-  handle?(request: { headers: Record<string, string>; body: unknown; rawBody: string }, ctx: Omit<ActionContext, 'input'>): Promise<{ events: unknown[]; response?: { status: number; body: unknown } }>;
-  /** POLLING: fetches what is new since `cursor`. */
-  poll?(ctx: ActionContext<{ cursor?: unknown }>): Promise<{ events: unknown[]; cursor?: unknown }>;
+  /** POLLING: fetches what is new since `cursor` (the hub stores the returned cursor). */
+  poll?(ctx: ActionContext<{ cursor?: unknown; settings: z.output<Settings> }>): Promise<{ events: unknown[]; cursor?: unknown }>;
 }
 
 export interface SyncPage<Record = unknown> {
@@ -93,7 +128,7 @@ export interface PluginDefinition {
   baseUrl?: string;
   auth: AnyAuthMethod[];
   actions: ActionDefinition[];
-  triggers?: TriggerDefinition[];
+  triggers?: TriggerDefinition<any>[];
   syncs?: SyncDefinition[];
   /** Releases what the plugin holds across runs (connection pools, timers) when the hub stops. */
   close?(): Promise<void>;
@@ -106,7 +141,7 @@ export function defineAction<In extends z.ZodType, Out extends z.ZodType>(action
   return action;
 }
 
-export function defineTrigger(trigger: TriggerDefinition): TriggerDefinition {
+export function defineTrigger<Settings extends z.ZodType = z.ZodType>(trigger: TriggerDefinition<Settings>): TriggerDefinition<Settings> {
   return trigger;
 }
 
@@ -137,7 +172,21 @@ const pluginShape = z.object({
     .array(z.object({ key: z.string().regex(snakeCase, 'must be snake_case'), displayName: z.string().min(1), input: zodSchema, output: zodSchema.optional(), run: fn }))
     .refine(uniqueKeys, 'has two actions with the same key'),
   triggers: z
-    .array(z.object({ key: z.string().regex(snakeCase, 'must be snake_case'), displayName: z.string().min(1), kind: z.enum(['WEBHOOK', 'POLLING', 'APP_WEBHOOK']) }))
+    .array(
+      z
+        .object({
+          key: z.string().regex(snakeCase, 'must be snake_case'),
+          displayName: z.string().min(1),
+          kind: z.enum(['WEBHOOK', 'POLLING', 'APP_WEBHOOK']),
+          settings: zodSchema.optional(),
+          verification: z.enum(VERIFICATION_SCHEMES).optional(),
+          respond: fn.optional(),
+          handle: fn.optional(),
+          poll: fn.optional(),
+          minIntervalSeconds: z.number().int().positive().optional(),
+        })
+        .refine((t) => (t.kind === 'POLLING' ? typeof t.poll === 'function' : typeof t.handle === 'function'), 'needs poll() when POLLING, handle() otherwise'),
+    )
     .refine(uniqueKeys, 'has two triggers with the same key')
     .optional(),
   syncs: z

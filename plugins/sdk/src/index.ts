@@ -7,3 +7,4 @@ export * from './mapping.ts';
 export * from './template.ts';
 export { z } from 'zod';
 export * from './execute.ts';
+export * from './triggers.ts';

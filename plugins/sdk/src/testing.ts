@@ -3,8 +3,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthMode } from './auth.ts';
-import type { PluginDefinition } from './define.ts';
+import type { PluginDefinition, TriggerResponse } from './define.ts';
 import { executeAction, type ContextOptions } from './execute.ts';
+import { executeTriggerRequest, parseTriggerBody, triggerOf } from './triggers.ts';
+import { verifiers, type VerifyResult } from './webhooks/index.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -84,4 +86,58 @@ export async function failureOf(promise: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error('expected a failure, but the promise resolved');
+}
+
+export interface TriggerDelivery {
+  /** The signature check's result (the hub answers 401 with `reason` when it fails). */
+  verification: VerifyResult;
+  /** The immediate answer (a handshake, or the reply the hub sends once the event is stored). */
+  response?: TriggerResponse;
+  /** The events the trigger produced (empty when unverified or a handshake). */
+  events: unknown[];
+}
+
+/**
+ * Delivers a provider request to a webhook trigger exactly as the hub does: the trigger's
+ * signature scheme is checked with `secret`, then `respond`, then `handle`.
+ */
+export async function deliverTrigger(
+  plugin: PluginDefinition,
+  trigger: string,
+  options: Omit<ContextOptions, 'plugin' | 'mode' | 'credentials'> & {
+    mode?: AuthMode;
+    credentials?: unknown;
+    headers: Record<string, string>;
+    rawBody: string;
+    url?: string;
+    secret?: string | null;
+    settings?: unknown;
+    now?: number;
+  },
+): Promise<TriggerDelivery> {
+  const definition = triggerOf(plugin, trigger);
+  const headers = Object.fromEntries(Object.entries(options.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const url = options.url ?? 'http://127.0.0.1/hooks/test';
+  const verification = await verifiers[definition.verification ?? 'NONE'].verify({
+    rawBody: Buffer.from(options.rawBody, 'utf8'),
+    headers,
+    url,
+    secret: options.secret ?? null,
+    headerName: null,
+    options: {},
+    now: options.now ?? Date.now(),
+  });
+  if (!verification.ok) return { verification, events: [] };
+  const request = { headers, rawBody: options.rawBody, body: parseTriggerBody(options.rawBody, headers['content-type']), url };
+  const response = definition.respond?.(request);
+  if (response?.handshake) return { verification, response, events: [] };
+  const events = await executeTriggerRequest({
+    ...options,
+    plugin,
+    mode: options.mode ?? plugin.auth[0]!.mode,
+    credentials: options.credentials ?? {},
+    trigger,
+    request,
+  });
+  return { verification, response, events };
 }

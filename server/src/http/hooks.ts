@@ -16,7 +16,7 @@ import type { Hub } from '../context.ts';
 import { webhookEndpointContext } from '../webhooks/endpoint-config.ts';
 import { afterResponse, markDispatched, startWebhookEventWorkflow } from '../webhooks/dispatch.ts';
 import { dedupeKeyOf, flatHeaders, rateLimited, storedHeaders } from '../webhooks/ingest.ts';
-import { verifiers } from '../webhooks/verify/index.ts';
+import { verifiers } from '@patchbay/sdk/webhooks';
 
 const ENDPOINT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

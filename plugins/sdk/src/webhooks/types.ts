@@ -2,7 +2,7 @@
 // (raw bytes, lower-cased headers, the public URL the provider called) and the endpoint's
 // decrypted secret. It never throws for a bad request; it says why in `reason` (sent back in
 // the 401 body, so it names what is wrong, never the expected value).
-import type { VerificationScheme } from '@patchbay/db';
+import type { VerificationScheme } from './schemes.ts';
 
 export interface VerifyRequest {
   rawBody: Buffer;

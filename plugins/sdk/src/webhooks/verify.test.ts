@@ -2,7 +2,7 @@
 // body, a missing header and (where the scheme signs time) a stale timestamp. Signatures come
 // from the providers' own libraries where one exists (standardwebhooks, @octokit/webhooks-methods);
 // Slack, Twilio and the generic HMAC vectors are computed here independently of the verifiers.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as edSign } from 'node:crypto';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
@@ -170,6 +170,33 @@ describe('TWILIO', () => {
     expect((await verify({ url: 'https://mycompany.com/myapp.php?foo=1&bar=3' })).ok).toBe(false);
     expect((await verify({ secret: '54321' })).ok).toBe(false);
     expect(await verify({ headers: { 'content-type': 'application/x-www-form-urlencoded' } })).toMatchObject({ ok: false, reason: 'missing X-Twilio-Signature header' });
+  });
+});
+
+describe('DISCORD (Ed25519 over timestamp + body)', () => {
+  // A key pair as Discord's developer portal has it: the endpoint stores the raw public key in hex.
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const publicHex = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
+  const signed = (timestamp: string, payload = body, key = privateKey) => ({
+    'x-signature-ed25519': edSign(null, Buffer.from(timestamp + payload), key).toString('hex'),
+    'x-signature-timestamp': timestamp,
+  });
+  const now = Date.now();
+  const ts = String(Math.floor(now / 1000));
+
+  it('accepts a signature made with the application key', async () => {
+    expect(await verifiers.DISCORD.verify(request({ headers: signed(ts), secret: publicHex, now }))).toEqual({ ok: true, outcome: 'verified (DISCORD)' });
+  });
+
+  it('rejects another key, a tampered body, a stale timestamp, malformed and missing headers', async () => {
+    const other = generateKeyPairSync('ed25519').privateKey;
+    expect(await verifiers.DISCORD.verify(request({ headers: signed(ts, body, other), secret: publicHex, now }))).toMatchObject({ ok: false, reason: 'X-Signature-Ed25519 does not match the payload' });
+    expect(await verifiers.DISCORD.verify(request({ headers: signed(ts, '{"type":1}'), secret: publicHex, now }))).toMatchObject({ ok: false });
+    const stale = String(Math.floor(now / 1000) - 360);
+    expect(await verifiers.DISCORD.verify(request({ headers: signed(stale), secret: publicHex, now }))).toMatchObject({ reason: expect.stringContaining('5 minutes') });
+    expect(await verifiers.DISCORD.verify(request({ headers: { ...signed(ts), 'x-signature-ed25519': 'zz' }, secret: publicHex, now }))).toMatchObject({ reason: expect.stringContaining('128 hex') });
+    expect(await verifiers.DISCORD.verify(request({ headers: {}, secret: publicHex, now }))).toMatchObject({ reason: 'missing X-Signature-Ed25519 header' });
+    expect(await verifiers.DISCORD.verify(request({ headers: signed(ts), secret: 'not-a-key', now }))).toMatchObject({ reason: expect.stringContaining('public key') });
   });
 });
 

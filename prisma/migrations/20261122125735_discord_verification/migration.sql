@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "VerificationScheme" ADD VALUE 'DISCORD';
