@@ -4,9 +4,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import discordPlugin from '@patchbay/plugin-discord';
+import emailPlugin from '@patchbay/plugin-email';
+import githubPlugin from '@patchbay/plugin-github';
+import googleCalendarPlugin from '@patchbay/plugin-google-calendar';
 import httpPlugin from '@patchbay/plugin-http';
+import hubspotPlugin from '@patchbay/plugin-hubspot';
 import oauth2Plugin from '@patchbay/plugin-oauth2';
+import outlookCalendarPlugin from '@patchbay/plugin-outlook-calendar';
+import salesforcePlugin from '@patchbay/plugin-salesforce';
+import slackPlugin from '@patchbay/plugin-slack';
 import sqlPlugin from '@patchbay/plugin-sql';
+import teamsPlugin from '@patchbay/plugin-teams';
+import twilioPlugin from '@patchbay/plugin-twilio';
 import { validatePlugin, type PluginDefinition } from '@patchbay/sdk';
 import type { PluginSource } from '@patchbay/workflows';
 import type { Logger } from './logger.ts';
@@ -17,6 +27,16 @@ export const firstPartyPlugins: LoadedPluginEntry[] = [
   { plugin: httpPlugin, packageName: '@patchbay/plugin-http', version: '0.1.0' },
   { plugin: sqlPlugin, packageName: '@patchbay/plugin-sql', version: '0.1.0' },
   { plugin: oauth2Plugin, packageName: '@patchbay/plugin-oauth2', version: '0.1.0' },
+  { plugin: slackPlugin, packageName: '@patchbay/plugin-slack', version: '0.1.0' },
+  { plugin: teamsPlugin, packageName: '@patchbay/plugin-teams', version: '0.1.0' },
+  { plugin: discordPlugin, packageName: '@patchbay/plugin-discord', version: '0.1.0' },
+  { plugin: salesforcePlugin, packageName: '@patchbay/plugin-salesforce', version: '0.1.0' },
+  { plugin: hubspotPlugin, packageName: '@patchbay/plugin-hubspot', version: '0.1.0' },
+  { plugin: googleCalendarPlugin, packageName: '@patchbay/plugin-google-calendar', version: '0.1.0' },
+  { plugin: outlookCalendarPlugin, packageName: '@patchbay/plugin-outlook-calendar', version: '0.1.0' },
+  { plugin: emailPlugin, packageName: '@patchbay/plugin-email', version: '0.1.0' },
+  { plugin: twilioPlugin, packageName: '@patchbay/plugin-twilio', version: '0.1.0' },
+  { plugin: githubPlugin, packageName: '@patchbay/plugin-github', version: '0.1.0' },
 ];
 
 /** `@acme/patchbay-plugin-x, other-plugin` → package names. */
