@@ -132,6 +132,18 @@ export interface OAuth2Settings {
   extraAuthorizeParams?: Record<string, string>;
   /** Whether tokens are refreshed (a refresh_token is expected). */
   refresh?: boolean;
+  /**
+   * Provider endpoints that depend on the connection's settings (Salesforce production vs
+   * sandbox login, a tenant id in the Microsoft URLs). Used unless the org's OAuth app names
+   * its own URLs.
+   */
+  urlsFromConfig?: (config: Record<string, unknown>) => { authorizationUrl?: string; tokenUrl?: string; revocationUrl?: string };
+  /**
+   * Non-secret token-response fields to keep in the connection's config (Salesforce's
+   * `instance_url` → `{ baseUrl }`). Runs after the code exchange and every refresh; token
+   * fields (access/refresh/id tokens) are never offered.
+   */
+  configFromTokenResponse?: (response: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface OAuth2Credentials {

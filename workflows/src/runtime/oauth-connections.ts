@@ -2,7 +2,7 @@
 // OAuth app over the plugin's defaults), storing a token grant on a connection, refreshing or
 // re-fetching a stored connection's token, and revoking it. Lives in the workflows package so
 // the token-lifecycle workflow's activities can call the same code the api calls today.
-import { recordActivity, type AuthMode, type Connection, type Database } from '@patchbay/db';
+import { recordActivity, type AuthMode, type Connection, type Database, type Prisma } from '@patchbay/db';
 import { vaultContext, type Vault } from '@patchbay/db/vault';
 import type { PluginRegistry } from '../shared/plugin-registry.ts';
 import {
@@ -69,15 +69,16 @@ export async function resolveOAuthApp(
   const app = await deps.db.prisma.oAuthApp.findUnique({ where: { orgId_integrationKey: { orgId, integrationKey: plugin.key } } });
   const client = options.client ?? (app && { clientId: app.clientId, clientSecret: deps.vault.decrypt(app.clientSecret, oauthVaultContext.app(app.id)) });
   if (!client) throw new OAuthSetupError(`No OAuth app for "${plugin.key}" in this organization: register its client id and secret with setOAuthApp first`, 'integrationKey');
-  const tokenUrl = app?.tokenUrl || method.oauth.tokenUrl;
+  const fromConfig = method.oauth.urlsFromConfig?.(options.config ?? {}) ?? {};
+  const tokenUrl = app?.tokenUrl || fromConfig.tokenUrl || method.oauth.tokenUrl;
   if (!tokenUrl) throw new OAuthSetupError(`The OAuth app for "${plugin.key}" needs a tokenUrl (setOAuthApp)`, 'tokenUrl');
   const authMethod = options.config?.tokenEndpointAuthMethod;
   return {
     settings: {
       ...client,
-      authorizationUrl: app?.authorizationUrl || method.oauth.authorizationUrl || null,
+      authorizationUrl: app?.authorizationUrl || fromConfig.authorizationUrl || method.oauth.authorizationUrl || null,
       tokenUrl,
-      revocationUrl: app?.revocationUrl || method.oauth.revocationUrl || null,
+      revocationUrl: app?.revocationUrl || fromConfig.revocationUrl || method.oauth.revocationUrl || null,
       scopeSeparator: method.oauth.scopeSeparator ?? ' ',
       clientAuthMethod: authMethod === 'client_secret_basic' || authMethod === 'client_secret_post' ? (authMethod as ClientAuthMethod) : undefined,
     },
@@ -91,11 +92,18 @@ export function storedCredentials(grant: TokenGrant, client?: ClientPair): Store
   return { ...grant.credentials, ...(client ? { clientId: client.clientId, clientSecret: client.clientSecret } : {}) };
 }
 
-/** Puts a fresh grant on the connection: credentials encrypted, ACTIVE, expiresAt, granted scopes. */
+/**
+ * Puts a fresh grant on the connection: credentials encrypted, ACTIVE, expiresAt, granted
+ * scopes, and whatever the plugin keeps of the token response in config.
+ */
 export async function storeGrant(deps: OAuthDeps, connectionId: string, grant: TokenGrant, client?: ClientPair): Promise<Connection> {
+  const row = await deps.db.prisma.connection.findUniqueOrThrow({ where: { id: connectionId } });
+  const keep = deps.plugins.get(row.integrationKey)?.auth.find((a) => a.mode === row.authMode)?.oauth?.configFromTokenResponse;
+  const kept = keep ? keep(grant.extra) : {};
   return deps.db.prisma.connection.update({
     where: { id: connectionId },
     data: {
+      ...(Object.keys(kept).length ? { config: { ...configOf(row), ...kept } as Prisma.InputJsonValue } : {}),
       credentials: deps.vault.encryptJson(storedCredentials(grant, client), vaultContext.connection(connectionId)),
       status: 'ACTIVE',
       expiresAt: grant.expiresAt,

@@ -43,7 +43,12 @@ export interface TokenGrant {
   expiresAt: Date | null;
   /** Granted scopes: the response's `scope`, else what was asked for (RFC 6749 §5.1). */
   scopes: string[];
+  /** The token response's other, non-secret fields (Salesforce's instance_url, Slack's team, …). */
+  extra: Record<string, unknown>;
 }
+
+/** Token-response fields that are secret or already in `credentials`: never copied to `extra`. */
+const TOKEN_FIELDS = new Set(['access_token', 'refresh_token', 'id_token', 'token_type', 'expires_in', 'scope', 'refresh_token_expires_in', 'authed_user']);
 
 /**
  * `rejected`: the provider answered with an OAuth error (access_denied, invalid_grant, …);
@@ -250,7 +255,8 @@ function grantOf(
     ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
   };
-  return { credentials, expiresAt, scopes };
+  const extra = Object.fromEntries(Object.entries(result).filter(([key, value]) => !TOKEN_FIELDS.has(key) && !/token|secret|password/i.test(key) && value !== undefined));
+  return { credentials, expiresAt, scopes, extra };
 }
 
 /** Runs a provider call; any failure comes out as an OAuthProviderError with the secrets scrubbed. */
