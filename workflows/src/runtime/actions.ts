@@ -62,6 +62,7 @@ export interface ActionCall {
 
 export async function runConnectionAction(deps: RuntimeDeps, call: ActionCall): Promise<unknown> {
   const connection = await loadConnection(deps, call.orgId, call.connectionId);
+  await checkConnectionTargets(deps, connection.config);
   let secrets: Record<string, string> = {};
   const names = referencedSecrets(call.input);
   if (names.length) {
@@ -97,6 +98,11 @@ export async function runConnectionAction(deps: RuntimeDeps, call: ActionCall): 
 
 /** The connection's auth test (createConnection, testConnection). */
 export async function testStoredConnection(deps: RuntimeDeps, connection: LoadedConnection, signal?: AbortSignal) {
+  try {
+    await checkConnectionTargets(deps, connection.config);
+  } catch (err) {
+    return { ok: false, latencyMs: 0, message: (err as Error).message };
+  }
   const result = await testAuth({
     plugin: connection.plugin,
     mode: connection.row.authMode,
@@ -106,6 +112,20 @@ export async function testStoredConnection(deps: RuntimeDeps, connection: Loaded
   });
   const message = result.message && scrubString(result.message, secretValues(connection.credentials));
   return { ...result, message };
+}
+
+/**
+ * Plugins built on vendor SDKs make their own requests, past the SDK client's guard; so the
+ * addresses a connection points them at — every http(s) URL in its config (baseUrl,
+ * loginUrl, …) and every `…host` setting (SMTP/IMAP servers) — are checked up front.
+ */
+export async function checkConnectionTargets(deps: object, config: Record<string, unknown>): Promise<void> {
+  const guard = networkGuardFor(deps);
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'string' || !value) continue;
+    if (/^https?:\/\//i.test(value)) await guard.beforeRequest(new URL(value));
+    else if (/host$/i.test(key)) await guard.beforeRequest(new URL(`http://${value}`));
+  }
 }
 
 function scrubError(err: unknown, hidden: string[]): unknown {
