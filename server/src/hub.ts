@@ -99,6 +99,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         logger: logger.child({ component: 'worker' }),
         workflowBundle: options.workflowBundle,
         allowPrivateNetwork: config.PATCHBAY_ALLOW_PRIVATE_NETWORK,
+        publicUrl: config.publicUrl,
       });
       worker = created.worker;
       const running = worker.run().catch((err) => logger.fatal({ err }, 'the Temporal worker stopped with an error'));

@@ -16,6 +16,7 @@ import type { Hub } from '../context.ts';
 import { webhookEndpointContext } from '../webhooks/endpoint-config.ts';
 import { afterResponse, markDispatched, startWebhookEventWorkflow } from '../webhooks/dispatch.ts';
 import { dedupeKeyOf, flatHeaders, rateLimited, storedHeaders } from '../webhooks/ingest.ts';
+import type { TriggerRequest, TriggerResponse } from '@patchbay/sdk';
 import { verifiers } from '@patchbay/sdk/webhooks';
 
 const ENDPOINT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -86,6 +87,10 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
     return reply(hub, res, 'bad_body', 400, { error: 'unparsable body', reason });
   }
 
+  // A plugin trigger may answer at once: a protocol handshake (not stored), or the reply the
+  // provider expects once the event is stored (Discord's deferred response, empty TwiML).
+  const immediate = triggerResponse(hub, endpoint, { headers, rawBody: text, body: payload, url: `${hub.config.publicUrl}${req.url ?? ''}` });
+  if (immediate?.handshake) return replyWith(hub, res, 'challenge', immediate);
   // Slack checks a new Events API URL with a signed url_verification request: echo the challenge.
   if (endpoint.verification === 'SLACK' && isUrlVerification(payload)) {
     return reply(hub, res, 'challenge', 200, { challenge: payload.challenge });
@@ -115,7 +120,8 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
     throw err;
   }
   // Committed: from here on the event is durable, whatever happens to this process.
-  reply(hub, res, 'accepted', 202, { id: eventId });
+  if (immediate) replyWith(hub, res, 'accepted', immediate);
+  else reply(hub, res, 'accepted', 202, { id: eventId });
   afterResponse(hub, () => afterAccept(hub, endpoint, eventId, verification.outcome, dedupeKey));
 }
 
@@ -133,6 +139,27 @@ async function afterAccept(hub: Hub, endpoint: WebhookEndpoint, eventId: string,
     // The outbox dispatcher picks the event up when Temporal answers again.
     hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
   }
+}
+
+/** The target trigger's immediate answer, if it has one (a failing `respond` means none). */
+function triggerResponse(hub: Hub, endpoint: WebhookEndpoint, request: TriggerRequest): TriggerResponse | undefined {
+  const target = endpoint.target as { trigger?: { integrationKey: string; trigger: string } } | null;
+  if (!target?.trigger) return undefined;
+  const trigger = hub.plugins.get(target.trigger.integrationKey)?.triggers?.find((t) => t.key === target.trigger!.trigger);
+  try {
+    return trigger?.respond?.(request);
+  } catch (err) {
+    hub.logger.warn({ err, endpointId: endpoint.id, trigger: target.trigger.trigger }, 'trigger respond() failed; answering 202');
+    return undefined;
+  }
+}
+
+function replyWith(hub: Hub, res: ServerResponse, outcome: Outcome, response: TriggerResponse) {
+  countOutcome(hub, outcome);
+  const text = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body);
+  const type = typeof response.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  res.writeHead(response.status, { ...(text ? { 'content-type': type } : {}), ...response.headers });
+  res.end(text);
 }
 
 /** The body, or null as soon as it grows past `limit` (the rest is not read). */

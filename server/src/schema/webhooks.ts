@@ -14,9 +14,10 @@ export const WebhookEventStatusEnum = builder.enumType(WebhookEventStatus, { nam
 
 /** The stored target, with the connection's global id (what the API takes and gives). */
 function publicTarget(target: unknown): unknown {
-  const action = (target as { action?: { connectionId?: string } } | null)?.action;
-  if (!action?.connectionId) return target ?? null;
-  return { action: { ...action, connectionId: globalId('Connection', action.connectionId) } };
+  const stored = target as { action?: { connectionId?: string }; trigger?: { connectionId?: string } } | null;
+  if (stored?.action?.connectionId) return { action: { ...stored.action, connectionId: globalId('Connection', stored.action.connectionId) } };
+  if (stored?.trigger?.connectionId) return { trigger: { ...stored.trigger, connectionId: globalId('Connection', stored.trigger.connectionId) } };
+  return target ?? null;
 }
 
 // `select` keeps the secret's ciphertext out of every query these types make.
@@ -129,7 +130,7 @@ const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput
     secret: t.string({ description: "The provider's secret (required for SLACK and TWILIO); omitted: one is generated and returned once" }),
     headerName: t.string({ description: 'HEADER_KEY: the key header (X-Webhook-Key); HMAC_SHA256: the signature header (X-Webhook-Signature)' }),
     transform: t.field({ type: 'JSON', description: '{ "message": "$.data.description", "metadata": { "lead_id": "$.data.id" } }' }),
-    target: t.field({ type: 'JSON', description: '{ "action": { "connectionId", "action", "input" } } | { "forward": { "url" } }; input may use {{ event.* }}' }),
+    target: t.field({ type: 'JSON', description: '{ "action": { "connectionId", "action", "input" } } | { "forward": { "url" } } | { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } }; input may use {{ event.* }}' }),
     options: t.field({ type: 'JSON', description: '{ "ordered": true } processes events one at a time in order; HMAC_SHA256: { "encoding": "hex"|"base64", "prefix": "sha256=" }' }),
     maxBodyBytes: t.int({ description: 'Bodies above this answer 413 (default 1 MiB, at most 10 MiB)' }),
     rateLimitPerMinute: t.int({ description: 'Requests per minute per API process before 429 (default: no limit)' }),

@@ -56,7 +56,7 @@ export async function createWebhookEndpoint(hub: Hub, orgId: string, input: NewW
   const headerName = checkHeaderName(scheme, input.headerName);
   const options = checkOptions(scheme, input.options);
   const transform = checkTransform(input.transform);
-  const target = await checkTarget(hub, orgId, input.target);
+  const target = await checkTarget(hub, orgId, input.target, scheme);
   checkLimits(input);
   const generated = supplied ? null : generateSecret(scheme);
   const secret = supplied ?? generated;
@@ -101,7 +101,7 @@ export async function updateWebhookEndpoint(hub: Hub, orgId: string, id: string,
   if (changes.options !== undefined) data.options = checkOptions(scheme, changes.options) as Prisma.InputJsonValue;
   // null clears (SQL NULL): no transform = the whole body; no target = just store the event.
   if (changes.transform !== undefined) data.transform = jsonOrNull(checkTransform(changes.transform));
-  if (changes.target !== undefined) data.target = jsonOrNull(await checkTarget(hub, orgId, changes.target));
+  if (changes.target !== undefined) data.target = jsonOrNull(await checkTarget(hub, orgId, changes.target, scheme));
   checkLimits(changes);
   if (changes.maxBodyBytes !== undefined) data.maxBodyBytes = changes.maxBodyBytes ?? 1024 * 1024;
   if (changes.rateLimitPerMinute !== undefined) data.rateLimitPerMinute = changes.rateLimitPerMinute;

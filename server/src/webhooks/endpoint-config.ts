@@ -1,9 +1,10 @@
 // What an endpoint may be configured with, checked before it is stored: the secret's shape per
 // scheme, the header name, scheme options, the transform (a JSONPath mapping) and the target
-// (an action on one of the organization's own connections, or a URL to forward to).
+// (an action on one of the organization's own connections, a URL to forward to, or a plugin's
+// webhook trigger).
 import { randomBytes } from 'node:crypto';
 import type { VerificationScheme } from '@patchbay/db';
-import { checkActionInput, isPluginError } from '@patchbay/sdk';
+import { checkActionInput, checkTriggerSettings, isPluginError } from '@patchbay/sdk';
 import { checkUrl, PrivateNetworkError } from '@patchbay/workflows';
 import { z } from 'zod';
 import type { Hub } from '../context.ts';
@@ -17,7 +18,12 @@ export const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 
 /** The provider issues these secrets; the hub cannot make one up. */
-const PROVIDER_ISSUED: VerificationScheme[] = ['SLACK', 'TWILIO'];
+const PROVIDER_ISSUED: VerificationScheme[] = ['SLACK', 'TWILIO', 'DISCORD'];
+const ISSUED_SECRET: Partial<Record<VerificationScheme, string>> = {
+  SLACK: "the app's signing secret",
+  TWILIO: 'the account auth token',
+  DISCORD: "the application's public key, 64 hex digits",
+};
 const HEADER_SCHEMES: VerificationScheme[] = ['HEADER_KEY', 'HMAC_SHA256'];
 
 /** A fresh secret for the scheme, or null when the provider issues it (or NONE). */
@@ -35,7 +41,7 @@ export function checkSecret(scheme: VerificationScheme, secret: string | null | 
     return null;
   }
   if (secret === null || secret === undefined) {
-    if (PROVIDER_ISSUED.includes(scheme)) throw fail(`${scheme} endpoints need the secret the provider issued (${scheme === 'SLACK' ? "the app's signing secret" : 'the account auth token'})`);
+    if (PROVIDER_ISSUED.includes(scheme)) throw fail(`${scheme} endpoints need the secret the provider issued (${ISSUED_SECRET[scheme]})`);
     return null;
   }
   if (secret.length < 8 || secret.length > 1024) throw fail('between 8 and 1024 characters');
@@ -98,6 +104,14 @@ const TargetSchema = z.union([
     }),
   }),
   z.strictObject({
+    trigger: z.strictObject({
+      integrationKey: z.string().min(1, 'integrationKey is required').max(200),
+      trigger: z.string().min(1, 'trigger is required').max(200),
+      connectionId: z.string().min(1).optional(),
+      settings: z.unknown().optional(),
+    }),
+  }),
+  z.strictObject({
     forward: z.strictObject({
       url: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }),
       headers: z.record(z.string().regex(HEADER_TOKEN, 'a header name'), z.string().max(4096)).optional(),
@@ -106,7 +120,7 @@ const TargetSchema = z.union([
 ]);
 
 /** The stored form of a target (the connection's database id), checked against the organization. */
-export async function checkTarget(hub: Hub, orgId: string, target: unknown): Promise<unknown> {
+export async function checkTarget(hub: Hub, orgId: string, target: unknown, scheme: VerificationScheme): Promise<unknown> {
   if (target === null || target === undefined) return null;
   if (target && typeof target === 'object' && 'flow' in target) {
     throw badInput('Flow targets are not supported yet; use { action } or { forward }', [{ path: 'target.flow', message: 'not supported yet' }]);
@@ -114,7 +128,7 @@ export async function checkTarget(hub: Hub, orgId: string, target: unknown): Pro
   const parsed = TargetSchema.safeParse(target);
   if (!parsed.success) {
     throw badInput(
-      'target must be { "action": { "connectionId", "action", "input"? } } or { "forward": { "url", "headers"? } }',
+      'target must be { "action": { "connectionId", "action", "input"? } }, { "forward": { "url", "headers"? } } or { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } }',
       parsed.error.issues.map((i) => ({ path: ['target', ...i.path.map(String)].join('.'), message: i.message })),
     );
   }
@@ -128,6 +142,7 @@ export async function checkTarget(hub: Hub, orgId: string, target: unknown): Pro
     }
     return parsed.data;
   }
+  if ('trigger' in parsed.data) return checkTriggerTarget(hub, orgId, parsed.data.trigger, scheme);
   const { action } = parsed.data;
   const connectionId = localId(action.connectionId, 'Connection', 'target.action.connectionId');
   const connection = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
@@ -144,4 +159,43 @@ export async function checkTarget(hub: Hub, orgId: string, target: unknown): Pro
     throw badInput(`Invalid target action input: ${scoped.map((i) => `${i.path}: ${i.message}`).join('; ')}`, scoped);
   }
   return { action: { connectionId, action: action.action, ...(action.input !== undefined ? { input: action.input } : {}) } };
+}
+
+/**
+ * A plugin's webhook trigger: it must exist and take requests, its settings must be valid, the
+ * endpoint must check the signature scheme the trigger's provider uses, and a named connection
+ * must be the organization's own, to the same integration.
+ */
+async function checkTriggerTarget(
+  hub: Hub,
+  orgId: string,
+  target: { integrationKey: string; trigger: string; connectionId?: string; settings?: unknown },
+  scheme: VerificationScheme,
+): Promise<unknown> {
+  const plugin = hub.plugins.get(target.integrationKey);
+  if (!plugin) throw badInput(`Unknown integration "${target.integrationKey}"`, [{ path: 'target.trigger.integrationKey', message: 'no such integration' }]);
+  const trigger = plugin.triggers?.find((t) => t.key === target.trigger);
+  if (!trigger || !trigger.handle) {
+    const known = (plugin.triggers ?? []).filter((t) => t.handle).map((t) => t.key);
+    throw badInput(`Integration "${plugin.key}" has no webhook trigger "${target.trigger}"${known.length ? ` (it has: ${known.join(', ')})` : ''}`, [{ path: 'target.trigger.trigger', message: 'no such webhook trigger' }]);
+  }
+  if (trigger.verification && trigger.verification !== scheme) {
+    throw badInput(`${plugin.displayName}'s "${trigger.key}" requests are signed with ${trigger.verification}: create the endpoint with verification ${trigger.verification}`, [{ path: 'verification', message: `must be ${trigger.verification}` }]);
+  }
+  let settings: unknown;
+  try {
+    settings = checkTriggerSettings(trigger, target.settings);
+  } catch (err) {
+    throw badInput((err as Error).message, [{ path: 'target.trigger.settings', message: (err as Error).message }]);
+  }
+  let connectionId: string | undefined;
+  if (target.connectionId) {
+    connectionId = localId(target.connectionId, 'Connection', 'target.trigger.connectionId');
+    const connection = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
+    if (!connection) throw notFound('Connection');
+    if (connection.integrationKey !== plugin.key) {
+      throw badInput(`The connection is to "${connection.integrationKey}", not "${plugin.key}"`, [{ path: 'target.trigger.connectionId', message: 'another integration' }]);
+    }
+  }
+  return { trigger: { integrationKey: plugin.key, trigger: trigger.key, ...(connectionId ? { connectionId } : {}), ...(target.settings !== undefined ? { settings } : {}) } };
 }

@@ -5,7 +5,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { announceRunChange, Prisma, recordActivity, recordRunEvent, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
-import { applyMapping, createHttpClient, isPluginError, PermanentError, type Mapping } from '@patchbay/sdk';
+import { applyMapping, createHttpClient, executeTriggerRequest, isPluginError, parseTriggerBody, PermanentError, type Mapping } from '@patchbay/sdk';
+import { loadConnection } from '../runtime/actions.ts';
 import { neutralise, renderEventTemplates } from '../runtime/event-templates.ts';
 import { networkGuardFor } from '../runtime/network-guard.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
@@ -14,9 +15,19 @@ import { parseWebhookBody } from '../shared/webhook-body.ts';
 /** What the api stores in WebhookEndpoint.target (ids are database ids). */
 export type WebhookTarget =
   | { action: { connectionId: string; action: string; input?: unknown } }
-  | { forward: { url: string; headers?: Record<string, string> } };
+  | { forward: { url: string; headers?: Record<string, string> } }
+  | { trigger: TriggerTarget };
 
-export type TargetKind = 'none' | 'action' | 'forward';
+/** A plugin's webhook trigger: the provider's request becomes that trigger's events. */
+export interface TriggerTarget {
+  integrationKey: string;
+  trigger: string;
+  /** The connection whose credentials and config the trigger's handler gets, if any. */
+  connectionId?: string;
+  settings?: unknown;
+}
+
+export type TargetKind = 'none' | 'action' | 'forward' | 'trigger';
 
 export type BeginResult =
   | { state: 'gone' | 'done' }
@@ -36,6 +47,8 @@ export interface FinishInput {
   error?: string;
   runId?: string;
   forwardStatus?: number;
+  /** Trigger targets: how many events the trigger produced (they are stored on the event). */
+  triggerEvents?: number;
 }
 
 const UNFINISHED = ['RECEIVED', 'DISPATCHED'] as const;
@@ -45,6 +58,7 @@ export function targetKind(target: unknown): TargetKind {
   if (target && typeof target === 'object') {
     if ('action' in target) return 'action';
     if ('forward' in target) return 'forward';
+    if ('trigger' in target) return 'trigger';
   }
   return 'none';
 }
@@ -153,6 +167,55 @@ export function createWebhookActivities(deps: ActivityDeps) {
     },
 
     /**
+     * Runs the target trigger's handler over the stored request and keeps its events on the
+     * webhook event (output.events), each announced as `trigger.fired` in the feed. Flows
+     * listen for those. Idempotent: a retry after the events were stored does nothing again.
+     */
+    async handleWebhookTrigger(eventId: string): Promise<{ events: number }> {
+      const event = await loadOrFail(eventId);
+      const target = event.endpoint.target as WebhookTarget | null;
+      if (!target || !('trigger' in target)) throw ApplicationFailure.nonRetryable('The endpoint no longer targets a trigger', 'PermanentError');
+      const stored = (event.output as { events?: unknown[] } | null)?.events;
+      if (Array.isArray(stored)) return { events: stored.length };
+      const { integrationKey, trigger, connectionId, settings } = target.trigger;
+      try {
+        const plugin = deps.plugins.get(integrationKey);
+        if (!plugin) throw new PermanentError(`Integration "${integrationKey}" is not loaded in this worker`);
+        const connection = connectionId ? await loadConnection(deps, event.orgId, connectionId) : null;
+        const headers = event.headers as Record<string, string>;
+        const events = await executeTriggerRequest({
+          plugin,
+          mode: connection?.row.authMode ?? plugin.auth[0]!.mode,
+          credentials: connection?.credentials ?? {},
+          config: connection?.config ?? {},
+          trigger,
+          settings,
+          signal: Context.current().cancellationSignal,
+          http: networkGuardFor(deps),
+          request: { headers, rawBody: event.rawBody, body: parseTriggerBody(event.rawBody, event.contentType ?? undefined), url: `${deps.publicUrl ?? ''}/hooks/${event.endpointId}` },
+        });
+        const { count } = await prisma.webhookEvent.updateMany({
+          where: { id: eventId, status: { in: [...UNFINISHED] } },
+          data: { output: { events } as Prisma.InputJsonValue },
+        });
+        if (count === 1) {
+          for (const [index, fired] of events.entries()) {
+            await recordActivity(db, {
+              orgId: event.orgId,
+              type: 'trigger.fired',
+              message: `${plugin.displayName} trigger "${trigger}" fired on "${event.endpoint.name}"`,
+              connectionId: connection?.row.id ?? null,
+              data: { integrationKey, trigger, endpointId: event.endpointId, eventId, index, event: fired } as Prisma.InputJsonValue,
+            });
+          }
+        }
+        return { events: events.length };
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /**
      * PROCESSED or FAILED (once), with the feed entry. For an ordered endpoint, answers the next
      * unfinished event so the workflow can wake it.
      */
@@ -165,7 +228,8 @@ export function createWebhookActivities(deps: ActivityDeps) {
       } catch {
         // The failure itself is recorded in `error`.
       }
-      const output = { payload, ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
+      const kept = (event.output as { events?: unknown[] } | null)?.events;
+      const output = { payload, ...(Array.isArray(kept) ? { events: kept } : {}), ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
       const { count } = await prisma.webhookEvent.updateMany({
         where: { id: eventId, status: { in: [...UNFINISHED] } },
         data: { status: result.status, error: result.error ?? null, output: output as Prisma.InputJsonValue, processedAt: new Date() },

@@ -18,4 +18,6 @@ export interface ActivityDeps {
   logger: Log;
   /** PATCHBAY_ALLOW_PRIVATE_NETWORK: requests to private/loopback/link-local addresses are refused unless true. */
   allowPrivateNetwork?: boolean;
+  /** PUBLIC_URL: how providers reach this hub (trigger handlers see the URL they called). */
+  publicUrl?: string;
 }

@@ -1,7 +1,8 @@
 // One incoming webhook event = one workflow execution, id `webhook-event/<eventId>` (so a
 // second dispatch of the same event finds the first). The api has stored and acknowledged the
 // event; this workflow routes it: transform (JSONPath) → target (start a Run of an action as a
-// child workflow `run/<runId>`, or forward the mapped payload, or nothing) → PROCESSED/FAILED.
+// child workflow `run/<runId>`, forward the mapped payload, hand the request to a plugin's
+// webhook trigger, or nothing) → PROCESSED/FAILED.
 //
 // Ordered endpoints (`options.ordered: true`): an event waits until every earlier event of its
 // endpoint is finished. The finishing event signals the next one; a timer re-checks anyway, so
@@ -82,6 +83,9 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
           : {}),
       });
       result = { status: 'PROCESSED', runId };
+    } else if (begin.target === 'trigger') {
+      const { events } = await bookkeeping.handleWebhookTrigger(eventId);
+      result = { status: 'PROCESSED', triggerEvents: events };
     } else if (begin.target === 'forward') {
       const { status } = await forwarding.forwardWebhookEvent(eventId);
       result = { status: 'PROCESSED', forwardStatus: status };
