@@ -28,6 +28,7 @@ export interface RotateResult {
   oauthStates: number;
   webhookEndpoints: number;
   webhookSubscriptions: number;
+  runUsers: number;
   /** Rows that could not be re-encrypted (the ring lacks their key, or they fail authentication). */
   skipped: number;
 }
@@ -202,6 +203,27 @@ function columns(db: Database): Column[] {
     },
     subscriptionColumn('secret'),
     subscriptionColumn('previousSecret'),
+    {
+      label: 'Run.userMetadata',
+      result: 'runUsers',
+      async page(after, take, notUnder) {
+        const rows = await prisma.run.findMany({
+          where: { userMetadata: { not: null }, NOT: { userMetadata: { startsWith: notUnder } }, ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, userMetadata: true, updatedAt: true },
+          orderBy: { id: 'asc' },
+          take,
+        });
+        return rows.map((r) => ({ id: r.id, ciphertext: r.userMetadata, updatedAt: r.updatedAt, context: vaultContext.runUser(r.id) }));
+      },
+      async reload(id) {
+        const r = await prisma.run.findUnique({ where: { id }, select: { id: true, userMetadata: true, updatedAt: true } });
+        return r && { id: r.id, ciphertext: r.userMetadata, updatedAt: r.updatedAt, context: vaultContext.runUser(r.id) };
+      },
+      async swap(row, next) {
+        const { count } = await prisma.run.updateMany({ where: { id: row.id, userMetadata: row.ciphertext }, data: { userMetadata: next, updatedAt: row.updatedAt } });
+        return count === 1;
+      },
+    },
   ];
 
   /** WebhookSubscription.secret / .previousSecret: both sealed with the same context. */
@@ -275,7 +297,7 @@ function versionRow(r: { id: string; version: number; ciphertext: string; secret
 export async function rotateKeys(db: Database, vault: Vault, options: RotateOptions = {}): Promise<RotateResult> {
   const batchSize = Math.max(1, options.batchSize ?? 200);
   const log = options.log ?? (() => {});
-  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, oauthApps: 0, oauthStates: 0, webhookEndpoints: 0, webhookSubscriptions: 0, skipped: 0 };
+  const result: RotateResult = { connections: 0, secrets: 0, secretVersions: 0, oauthApps: 0, oauthStates: 0, webhookEndpoints: 0, webhookSubscriptions: 0, runUsers: 0, skipped: 0 };
   const notUnder = `pbv1.${vault.activeKid}.`;
 
   /** Re-encrypts one row; "current" when its value is (now) under the active key without our write. */

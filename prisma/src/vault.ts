@@ -116,4 +116,6 @@ export function createVault(ring: KeyRing): Vault {
 export const vaultContext = {
   connection: (id: string) => `connection:${id}`,
   secret: (orgId: string, name: string, version: number) => `secret:${orgId}:${name}:${version}`,
+  /** A run's user.metadata (PASSTHROUGH tokens). */
+  runUser: (runId: string) => `run-user:${runId}`,
 };

@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { builder, orgIdOf, orgOwned } from '../builder.ts';
 import { createConnection, deleteConnection, runConnectionTest } from '../services/connections.ts';
-import { AuthModeEnum, ConnectionStatusEnum } from './enums.ts';
+import { AuthModeEnum, ConnectionStatusEnum, TokenStrategyEnum } from './enums.ts';
 import { localId } from './ids.ts';
 import { Integration, integrationOf, missingIntegration } from './integrations.ts';
+import { integrationOfManifest } from '../services/manifests.ts';
 
 builder.prismaNode('Connection', {
   id: { field: 'id' },
@@ -15,14 +16,19 @@ builder.prismaNode('Connection', {
     integrationKey: t.exposeString('integrationKey'),
     integration: t.field({
       type: Integration,
-      select: { integrationKey: true },
-      resolve: (c, _args, ctx) => {
+      select: { integrationKey: true, orgId: true },
+      resolve: async (c, _args, ctx) => {
         const entry = ctx.hub.plugins.entry(c.integrationKey);
-        return entry ? integrationOf(entry) : missingIntegration(c.integrationKey);
+        if (entry) return integrationOf(entry);
+        // An organization's manifest or custom tools (schema/manifests.ts).
+        const manifest = await ctx.hub.db.prisma.manifest.findUnique({ where: { orgId_key: { orgId: c.orgId, key: c.integrationKey } } });
+        return manifest ? integrationOfManifest(manifest) : missingIntegration(c.integrationKey);
       },
     }),
     authMode: t.expose('authMode', { type: AuthModeEnum }),
     status: t.expose('status', { type: ConnectionStatusEnum }),
+    tokenStrategy: t.expose('tokenStrategy', { type: TokenStrategyEnum }),
+    endUserId: t.exposeString('endUserId', { nullable: true, description: "PER_USER: the app's end user this account belongs to" }),
     config: t.expose('config', { type: 'JSON', nullable: true, description: 'Non-secret settings only' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastError: t.exposeString('lastError', { nullable: true }),
@@ -39,6 +45,7 @@ builder.queryField('connections', (t) =>
     args: {
       integrationKey: t.arg.string(),
       status: t.arg({ type: ConnectionStatusEnum }),
+      endUserId: t.arg.string({ description: "One end user's own connections (PER_USER)" }),
     },
     resolve: (query, _root, args, ctx) =>
       ctx.hub.db.prisma.connection.findMany({
@@ -47,6 +54,7 @@ builder.queryField('connections', (t) =>
           orgId: orgIdOf(ctx),
           ...(args.integrationKey ? { integrationKey: args.integrationKey } : {}),
           ...(args.status ? { status: args.status } : {}),
+          ...(args.endUserId ? { endUserId: args.endUserId } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       }),
@@ -70,8 +78,11 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
     authMode: t.field({ type: AuthModeEnum, required: true }),
     credentials: t.field({ type: 'JSON', description: 'Secret fields, per the auth method credentialsSchema; never readable back' }),
     config: t.field({ type: 'JSON', description: 'Non-secret settings, per the auth method configSchema' }),
+    tokenStrategy: t.field({ type: TokenStrategyEnum, description: 'Default SERVICE_ACCOUNT' }),
+    endUserId: t.string({ description: "The app's end user who owns this account (their runs use it when the org's connection is PER_USER)" }),
   }),
   validate: z.looseObject({
+    endUserId: z.string().trim().min(1).max(200, 'at most 200 characters').nullish(),
     name: z.string().trim().min(1, 'name is required').max(100, 'at most 100 characters'),
     credentials: z.record(z.string(), z.unknown(), 'credentials must be an object').nullish(),
     config: z.record(z.string(), z.unknown(), 'config must be an object').nullish(),
@@ -100,6 +111,8 @@ builder.mutationField('createConnection', (t) =>
         name: input.name.trim(),
         credentials: input.credentials ?? undefined,
         config: input.config ?? undefined,
+        tokenStrategy: input.tokenStrategy ?? undefined,
+        endUserId: input.endUserId?.trim() || undefined,
       }),
   }),
 );

@@ -20,6 +20,7 @@ const RunRef = builder.prismaNode('Run', {
     status: t.expose('status', { type: RunStatusEnum }),
     action: t.exposeString('action', { nullable: true }),
     connection: t.relation('connection', { nullable: true }),
+    endUserId: t.exposeString('endUserId', { nullable: true, description: "The app's end user the run was for" }),
     input: t.expose('input', { type: 'JSON', nullable: true }),
     output: t.expose('output', { type: 'JSON', nullable: true }),
     error: t.exposeString('error', { nullable: true }),
@@ -104,6 +105,17 @@ builder.subscriptionField('runUpdated', (t) =>
   }),
 );
 
+const RunUserInput = builder.inputType('RunUserInput', {
+  fields: (t) => ({
+    id: t.string({ description: "The end user's id in your app" }),
+    metadata: t.field({ type: 'JSON', description: 'Usable as {{ user.metadata.x }}; stored encrypted, never returned (PASSTHROUGH: { apiToken })' }),
+  }),
+  validate: z.looseObject({
+    id: z.string().trim().min(1, 'user.id is empty').max(200, 'at most 200 characters').nullish(),
+    metadata: z.record(z.string(), z.unknown(), 'user.metadata must be an object').nullish(),
+  }),
+});
+
 const RunActionInput = builder.inputType('RunActionInput', {
   fields: (t) => ({
     connectionId: t.id({ required: true }),
@@ -111,6 +123,7 @@ const RunActionInput = builder.inputType('RunActionInput', {
     input: t.field({ type: 'JSON', description: 'The action input; strings may use {{ secrets.NAME }}, {{ connection.config.x }}' }),
     idempotencyKey: t.string({ description: 'The same key returns the same Run; the action executes once' }),
     outputMapping: t.field({ type: 'JSON', description: 'JSONPath mapping applied to the output, e.g. { "ticket_id": "$.id" }' }),
+    user: t.field({ type: RunUserInput, description: "The app's end user the run is for: PER_USER connections use theirs, PASSTHROUGH ones their token from metadata" }),
   }),
   validate: z.looseObject({
     action: z.string().min(1, 'action is required').max(200),
@@ -136,6 +149,7 @@ function actionRequest(input: typeof RunActionInput.$inferInput) {
     input: input.input ?? {},
     idempotencyKey: input.idempotencyKey,
     outputMapping: input.outputMapping,
+    user: input.user ? { id: input.user.id?.trim() || undefined, metadata: (input.user.metadata ?? undefined) as Record<string, unknown> | undefined } : undefined,
   };
 }
 

@@ -1,8 +1,8 @@
 // Connections with secret credentials (API key, basic, bot token, none). Credentials are
 // validated against the plugin's auth schema, encrypted in the vault, tested, and never read back.
-import { recordActivity, type AuthMode, type Connection, type Prisma } from '@patchbay/db';
+import { recordActivity, type AuthMode, type Connection, type Prisma, type TokenStrategy } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
-import { issuesOf } from '@patchbay/sdk';
+import { issuesOf, type AnyAuthMethod, type PluginDefinition } from '@patchbay/sdk';
 import { loadConnection, stopConnectionTokens, testStoredConnection } from '@patchbay/workflows';
 import { revokeStoredTokens } from '@patchbay/workflows/oauth-connections';
 import type { Hub } from '../context.ts';
@@ -18,6 +18,8 @@ export interface NewConnection {
   authMode: AuthMode;
   credentials?: unknown;
   config?: unknown;
+  tokenStrategy?: TokenStrategy;
+  endUserId?: string | null;
 }
 
 export async function createConnection(hub: Hub, orgId: string, input: NewConnection): Promise<Connection> {
@@ -28,6 +30,8 @@ export async function createConnection(hub: Hub, orgId: string, input: NewConnec
     const modes = plugin.auth.map((a) => a.mode).join(', ');
     throw badInput(`Integration "${plugin.key}" supports ${modes}, not ${input.authMode}`, [{ path: 'authMode', message: `one of ${modes}` }]);
   }
+  const strategy = input.tokenStrategy ?? 'SERVICE_ACCOUNT';
+  if (strategy !== 'SERVICE_ACCOUNT') return createDelegatingConnection(hub, orgId, plugin, method, input, strategy);
   // Client credentials: the hub fetches the token now; authorization-code connections need the user's consent.
   if (input.authMode === 'OAUTH2_CLIENT_CREDENTIALS') return createClientCredentialsConnection(hub, orgId, input);
   if (OAUTH_MODES.includes(input.authMode)) {
@@ -44,7 +48,10 @@ export async function createConnection(hub: Hub, orgId: string, input: NewConnec
 
   const connection = await hub.db.prisma.$transaction(async (tx) => {
     const created = await tx.connection.create({
-      data: { orgId, integrationKey: plugin.key, name: input.name, authMode: input.authMode, status: 'PENDING', config: config.data as Prisma.InputJsonValue },
+      data: {
+        orgId, integrationKey: plugin.key, name: input.name, authMode: input.authMode, status: 'PENDING',
+        config: config.data as Prisma.InputJsonValue, endUserId: input.endUserId ?? null,
+      },
     });
     return tx.connection.update({
       where: { id: created.id },
@@ -62,10 +69,72 @@ export async function createConnection(hub: Hub, orgId: string, input: NewConnec
   return hub.db.prisma.connection.findUniqueOrThrow({ where: { id: connection.id } });
 }
 
+/**
+ * PER_USER and PASSTHROUGH connections hold no account of their own, so there is nothing to
+ * test: a PER_USER one sends each run to its end user's own connection; a PASSTHROUGH one keeps
+ * credential templates over user.metadata (default: the auth method's secret field from
+ * `{{ user.metadata.apiToken }}`), rendered per run and never stored rendered.
+ */
+async function createDelegatingConnection(hub: Hub, orgId: string, plugin: PluginDefinition, method: AnyAuthMethod, input: NewConnection, strategy: TokenStrategy): Promise<Connection> {
+  const issues: InputIssue[] = [];
+  const config = method.config.safeParse(input.config ?? {});
+  if (!config.success) issues.push(...issuesOf(config.error).map((i) => ({ ...i, path: joinPath('config', i.path) })));
+  let templates: Record<string, string> | null = null;
+  if (strategy === 'PASSTHROUGH') {
+    templates = (input.credentials as Record<string, string> | undefined) ?? passthroughTemplates(method.mode);
+    for (const [field, value] of Object.entries(templates)) {
+      if (typeof value !== 'string') issues.push({ path: `credentials.${field}`, message: 'a string, e.g. "{{ user.metadata.apiToken }}"' });
+    }
+  } else if (input.credentials !== undefined) {
+    issues.push({ path: 'credentials', message: "a PER_USER connection holds no credentials: each end user's own connection does" });
+  }
+  if (input.endUserId) issues.push({ path: 'endUserId', message: `a ${strategy} connection serves every end user; give endUserId to their own connections` });
+  if (issues.length || !config.success) throw badInput(`Invalid connection: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  const connection = await hub.db.prisma.$transaction(async (tx) => {
+    const created = await tx.connection.create({
+      data: {
+        orgId, integrationKey: plugin.key, name: input.name, authMode: input.authMode, status: 'ACTIVE', tokenStrategy: strategy,
+        config: config.data as Prisma.InputJsonValue,
+      },
+    });
+    if (!templates) return created;
+    return tx.connection.update({ where: { id: created.id }, data: { credentials: hub.vault.encryptJson(templates, vaultContext.connection(created.id)) } });
+  });
+  await recordActivity(hub.db, {
+    orgId,
+    type: 'connection.created',
+    message: `Connection "${connection.name}" to ${plugin.displayName} created (${strategy})`,
+    connectionId: connection.id,
+    data: { integrationKey: plugin.key, authMode: connection.authMode, tokenStrategy: strategy },
+  });
+  return connection;
+}
+
+/** Where a PASSTHROUGH connection finds the end user's credentials by default. */
+function passthroughTemplates(mode: AuthMode): Record<string, string> {
+  const token = '{{ user.metadata.apiToken }}';
+  switch (mode) {
+    case 'API_KEY':
+      return { apiKey: token };
+    case 'BOT_TOKEN':
+      return { botToken: token };
+    case 'OAUTH2':
+    case 'OAUTH2_CLIENT_CREDENTIALS':
+      return { accessToken: token };
+    case 'BASIC':
+      return { username: '{{ user.metadata.username }}', password: '{{ user.metadata.password }}' };
+    default:
+      return {};
+  }
+}
+
 /** Runs the plugin's test hook and records the outcome on the connection (ACTIVE or ERROR). */
 export async function runConnectionTest(hub: Hub, orgId: string, connectionId: string) {
   const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
   if (!existing) throw notFound('Connection');
+  if (existing.tokenStrategy !== 'SERVICE_ACCOUNT') {
+    return { ok: true, latencyMs: 0, message: `A ${existing.tokenStrategy} connection has no account of its own to test: test an end user's run instead` };
+  }
   let result: { ok: boolean; latencyMs: number; message: string | null };
   try {
     const loaded = await loadConnection(hub, orgId, connectionId, { forTest: true });

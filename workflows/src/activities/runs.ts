@@ -2,9 +2,10 @@
 // written here, announced to subscribers, and recorded in the activity feed.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, recordRunEvent, type Prisma } from '@patchbay/db';
+import { announceRunChange, recordRunEvent, type Prisma, type Run } from '@patchbay/db';
+import { vaultContext } from '@patchbay/db/vault';
 import { isPluginError, type Mapping } from '@patchbay/sdk';
-import { runConnectionAction } from '../runtime/actions.ts';
+import { runConnectionAction, type ActionCall } from '../runtime/actions.ts';
 import { requestRefreshAndWait } from './connection-tokens.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
 import type { RunTerminalStatus } from '../shared/names.ts';
@@ -14,6 +15,13 @@ import type { RunTerminalStatus } from '../shared/names.ts';
 const HEARTBEAT_EVERY_MS = 1_000;
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 const OAUTH_MODES: string[] = ['OAUTH2', 'OAUTH2_CLIENT_CREDENTIALS'];
+
+/** The run's end user, with their metadata decrypted (it never travels through Temporal). */
+function runUserOf(deps: ActivityDeps, run: Pick<Run, 'id' | 'endUserId' | 'userMetadata'>): ActionCall['user'] {
+  if (!run.endUserId && !run.userMetadata) return undefined;
+  const metadata = run.userMetadata ? deps.vault.decryptJson<Record<string, unknown>>(run.userMetadata, vaultContext.runUser(run.id)) : undefined;
+  return { ...(run.endUserId ? { id: run.endUserId } : {}), ...(metadata ? { metadata } : {}) };
+}
 
 export function createRunActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -51,6 +59,7 @@ export function createRunActivities(deps: ActivityDeps) {
           input: run.input ?? {},
           outputMapping: run.outputMapping as Mapping | null,
           signal: ctx.cancellationSignal,
+          user: runUserOf(deps, run),
           bindings: { runId },
         });
         await prisma.run.update({ where: { id: runId }, data: { output: (output ?? null) as Prisma.InputJsonValue } });

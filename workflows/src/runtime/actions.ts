@@ -10,6 +10,7 @@ import {
   isPluginError,
   PermanentError,
   referencedSecrets,
+  renderTemplate,
   testAuth,
   type ActionLogger,
   type Mapping,
@@ -18,6 +19,7 @@ import {
 import type { Log } from '../shared/deps.ts';
 import type { PluginRegistry } from '../shared/plugin-registry.ts';
 import { connectionStore } from './connection-store.ts';
+import { resolvePlugin } from '../manifests/registry.ts';
 import { networkGuardFor } from './network-guard.ts';
 import { scrub, scrubString, secretValues } from './scrub.ts';
 
@@ -42,10 +44,32 @@ export async function loadConnection(deps: RuntimeDeps, orgId: string, connectio
   const row = await deps.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
   if (!row) throw new PermanentError('Connection not found');
   if (!forTest && UNUSABLE.includes(row.status)) throw new PermanentError(`Connection "${row.name}" is ${row.status}; reconnect it first`);
-  const plugin = deps.plugins.get(row.integrationKey);
+  // Loaded plugins first, then the org's custom tools / manifests (manifests/registry.ts).
+  const plugin = await resolvePlugin(deps, row.orgId, row.integrationKey);
   if (!plugin) throw new PermanentError(`Integration "${row.integrationKey}" is not loaded in this process`);
   const credentials = row.credentials ? deps.vault.decryptJson(row.credentials, vaultContext.connection(row.id)) : {};
   return { row, plugin, credentials, config: (row.config ?? {}) as Record<string, unknown> };
+}
+
+/**
+ * A PASSTHROUGH connection stores credential templates over user.metadata; the run's end user
+ * fills them in. The rendered values exist only in this call's memory.
+ */
+async function withUserCredentials(connection: LoadedConnection, user: ActionCall['user']): Promise<LoadedConnection> {
+  if (connection.row.tokenStrategy !== 'PASSTHROUGH') return connection;
+  const scope = { user: { id: user?.id, metadata: user?.metadata ?? {} } };
+  const rendered: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [field, template] of Object.entries(connection.credentials as Record<string, unknown>)) {
+    // An absent metadata key is an unknown variable to the (strict) template engine.
+    const value = await renderTemplate(template, scope).catch(() => '');
+    if (value === '' || value === undefined) missing.push(field);
+    rendered[field] = value;
+  }
+  if (missing.length) {
+    throw new PermanentError(`Connection "${connection.row.name}" passes the end user's token through, but the run's user.metadata gave no value for ${missing.join(', ')}`);
+  }
+  return { ...connection, credentials: rendered };
 }
 
 export interface ActionCall {
@@ -61,7 +85,7 @@ export interface ActionCall {
 }
 
 export async function runConnectionAction(deps: RuntimeDeps, call: ActionCall): Promise<unknown> {
-  const connection = await loadConnection(deps, call.orgId, call.connectionId);
+  const connection = await withUserCredentials(await loadConnection(deps, call.orgId, call.connectionId), call.user);
   await checkConnectionTargets(deps, connection.config);
   let secrets: Record<string, string> = {};
   const names = referencedSecrets(call.input);
