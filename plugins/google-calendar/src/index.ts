@@ -1,4 +1,21 @@
-// Placeholder until the connector lands: registered so the hub and the workspace know the package.
-import { definePlugin, none } from '@patchbay/sdk';
+// @patchbay/plugin-google-calendar: list events, check free/busy, create and delete events in
+// Google Calendar, with provider-neutral outputs shared with outlook-calendar.
+import { definePlugin } from '@patchbay/sdk';
+import { createEvent } from './actions/create-event.ts';
+import { deleteEvent } from './actions/delete-event.ts';
+import { freeBusy } from './actions/free-busy.ts';
+import { listEvents } from './actions/list-events.ts';
+import { googleOAuth } from './auth.ts';
+import { GOOGLE_API } from './client.ts';
 
-export default definePlugin({ key: 'google-calendar', displayName: 'Google Calendar', category: 'calendar', auth: [none()], actions: [] });
+export const googleCalendarPlugin = definePlugin({
+  key: 'google-calendar',
+  displayName: 'Google Calendar',
+  category: 'productivity',
+  description: 'List events, check availability, and create or delete events in Google Calendar.',
+  baseUrl: GOOGLE_API,
+  auth: [googleOAuth],
+  actions: [listEvents, freeBusy, createEvent, deleteEvent],
+});
+
+export default googleCalendarPlugin;

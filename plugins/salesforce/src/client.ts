@@ -8,7 +8,8 @@
 // expired session surfaces as AuthError and the hub refreshes, then Temporal retries.
 import { PassThrough } from 'node:stream';
 import { AuthError, errorForResponse, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext, type ActionLogger } from '@patchbay/sdk';
-import { Connection, type JsforceHttpRequest, type JsforceHttpResponse } from './jsforce.ts';
+// jsforce is pinned to 3.10.16: later 3.10 releases need Node 22 (undici 8) just to load.
+import { Connection, type HttpRequest as JsforceHttpRequest, type HttpResponse as JsforceHttpResponse } from 'jsforce';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
 export const DEFAULT_API_VERSION = '59.0';
