@@ -12,6 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createContext, type Context, type Hub } from './context.ts';
+import { handleConnect } from './http/connect.ts';
 import { handleHook } from './http/hooks.ts';
 import { handleOAuthCallback } from './http/oauth.ts';
 import type { Logger } from './logger.ts';
@@ -144,6 +145,7 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
       }
       if (path === '/oauth/callback') return await handleOAuthCallback(hub, req, res, new URL(req.url ?? '/', hub.config.publicUrl));
       if (path.startsWith('/hooks/')) return await handleHook(hub, req, res, path.slice('/hooks/'.length));
+      if (path.startsWith('/connect/')) return await handleConnect(hub, req, res, path.slice('/connect/'.length));
       if (path === '/graphql') {
         return await requestScope.run({ logger: logger.child({ requestId }) }, () => yoga(req, res, { requestId }));
       }

@@ -56,14 +56,14 @@ ${back}${script}
   res.end(body);
 }
 
-export function sendRedirect(res: http.ServerResponse, location: string): void {
-  res.statusCode = 302;
+export function sendRedirect(res: http.ServerResponse, location: string, status: 302 | 303 = 302): void {
+  res.statusCode = status;
   secureHeaders(res);
   res.setHeader('location', location);
   res.end();
 }
 
-function secureHeaders(res: http.ServerResponse) {
+export function secureHeaders(res: http.ServerResponse) {
   res.setHeader('cache-control', 'no-store');
   res.setHeader('referrer-policy', 'no-referrer');
   res.setHeader('x-content-type-options', 'nosniff');

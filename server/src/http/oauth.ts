@@ -48,7 +48,7 @@ export async function handleOAuthCallback(hub: Hub, req: http.IncomingMessage, r
 }
 
 /** The app's redirect URL with `connection_id` and `status` added to its own query. */
-function withResult(redirectUrl: string, connectionId: string, status: string): string {
+export function withResult(redirectUrl: string, connectionId: string, status: string): string {
   const target = new URL(redirectUrl);
   target.searchParams.set('connection_id', connectionId);
   target.searchParams.set('status', status);

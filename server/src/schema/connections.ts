@@ -31,6 +31,7 @@ builder.prismaNode('Connection', {
     endUserId: t.exposeString('endUserId', { nullable: true, description: "PER_USER: the app's end user this account belongs to" }),
     config: t.expose('config', { type: 'JSON', nullable: true, description: 'Non-secret settings only' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    scopes: t.exposeStringList('scopes', { description: 'OAuth2: the scopes the provider granted' }),
     lastError: t.exposeString('lastError', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
