@@ -55,3 +55,30 @@ describe('provider failures', () => {
     }
   });
 });
+
+describe("providers' own habits (Slack's oauth.v2.access)", () => {
+  it('accepts token_type "bot" as a bearer token, splits comma-joined scopes, and keeps other fields as extra', async () => {
+    const server = await startFakeServer(() => ({
+      json: { ok: true, access_token: 'xoxb-fake-bot-token', token_type: 'bot', scope: 'chat:write,channels:read', bot_user_id: 'U0BOT', team: { id: 'T1', name: 'Acme' }, authed_user: { id: 'U1', access_token: 'xoxp-user' } },
+    }));
+    try {
+      const grant = await fetchClientCredentialsToken({ app: { ...app, tokenUrl: `${server.url}/api/oauth.v2.access`, scopeSeparator: ',' }, scopes: ['chat:write'] });
+      expect(grant.credentials).toMatchObject({ accessToken: 'xoxb-fake-bot-token', tokenType: 'Bearer', scope: 'chat:write channels:read' });
+      expect(grant.scopes).toEqual(['chat:write', 'channels:read']);
+      expect(grant.extra).toEqual({ ok: true, bot_user_id: 'U0BOT', team: { id: 'T1', name: 'Acme' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("turns Slack's HTTP 200 { ok: false, error } into a rejection naming Slack's error", async () => {
+    const server = await startFakeServer(() => ({ json: { ok: false, error: 'invalid_refresh_token' } }));
+    try {
+      const failure = await refreshAccessToken({ app: { ...app, tokenUrl: `${server.url}/api/oauth.v2.access` }, previous: { accessToken: 'old', refreshToken: 'xoxe-1-refresh' } }).catch((e) => e);
+      expect(failure).toBeInstanceOf(OAuthProviderError);
+      expect(failure).toMatchObject({ kind: 'rejected', error: 'invalid_refresh_token' });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -143,7 +143,7 @@ export async function exchangeAuthorizationCode(options: {
       serverOf(app), clientOf(app), clientAuthOf(app), validated, options.redirectUri,
       options.codeVerifier ?? oauth.nopkce, requestOptions(app, app.tokenUrl),
     );
-    const result = await oauth.processAuthorizationCodeResponse(serverOf(app), clientOf(app), response);
+    const result = await oauth.processAuthorizationCodeResponse(serverOf(app), clientOf(app), response, { recognizedTokenTypes });
     return grantOf(result, { requestedScopes: options.requestedScopes, separator: app.scopeSeparator });
   });
 }
@@ -154,7 +154,7 @@ export async function refreshAccessToken(options: { app: OAuthClientSettings; pr
   if (!previous.refreshToken) throw new OAuthProviderError('The provider issued no refresh token for this connection; connect it again', 'rejected', 'invalid_grant');
   return withProviderErrors([app.clientSecret, previous.refreshToken, previous.accessToken], async () => {
     const response = await oauth.refreshTokenGrantRequest(serverOf(app), clientOf(app), clientAuthOf(app), previous.refreshToken!, requestOptions(app, app.tokenUrl));
-    const result = await oauth.processRefreshTokenResponse(serverOf(app), clientOf(app), response);
+    const result = await oauth.processRefreshTokenResponse(serverOf(app), clientOf(app), response, { recognizedTokenTypes });
     return grantOf(result, { requestedScopes: splitScopes(previous.scope), separator: ' ', previous });
   });
 }
@@ -166,7 +166,7 @@ export async function fetchClientCredentialsToken(options: { app: OAuthClientSet
     const params = new URLSearchParams();
     if (scopes.length) params.set('scope', joinScopes(scopes, app.scopeSeparator));
     const response = await oauth.clientCredentialsGrantRequest(serverOf(app), clientOf(app), clientAuthOf(app), params, requestOptions(app, app.tokenUrl));
-    const result = await oauth.processClientCredentialsResponse(serverOf(app), clientOf(app), response);
+    const result = await oauth.processClientCredentialsResponse(serverOf(app), clientOf(app), response, { recognizedTokenTypes });
     return grantOf(result, { requestedScopes: scopes, separator: app.scopeSeparator });
   });
 }
@@ -203,6 +203,13 @@ function serverOf(app: OAuthClientSettings): oauth.AuthorizationServer {
   };
 }
 
+/**
+ * Token types some providers use for what are bearer tokens in practice (Slack answers `bot`
+ * and `user`); they are stored as Bearer so requests carry `Authorization: Bearer …`.
+ */
+const BEARER_ALIASES = ['bot', 'user'];
+const recognizedTokenTypes: oauth.RecognizedTokenTypes = Object.fromEntries(BEARER_ALIASES.map((type) => [type, () => {}]));
+
 function clientOf(app: OAuthClientSettings): oauth.Client {
   return { client_id: app.clientId };
 }
@@ -214,17 +221,20 @@ function clientAuthOf(app: OAuthClientSettings): oauth.ClientAuth {
 function requestOptions(app: OAuthClientSettings, endpoint: string) {
   return {
     [oauth.allowInsecureRequests]: isInsecureAllowed(endpoint),
-    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) => dropIdToken(app.fetch ?? fetch, url, init),
+    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) => normalizeTokenResponse(app.fetch ?? fetch, url, init),
     signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
   };
 }
 
 /**
- * The hub connects accounts; it does not sign users in, so an ID token (sent when `openid` is
- * among the scopes) is dropped unread. Validating it would need the provider's issuer and
- * signing algorithms, which a generic OAuth app does not declare.
+ * Two provider habits are smoothed over before oauth4webapi reads a token response:
+ * - The hub connects accounts; it does not sign users in, so an ID token (sent when `openid` is
+ *   among the scopes) is dropped unread. Validating it would need the provider's issuer and
+ *   signing algorithms, which a generic OAuth app does not declare.
+ * - Slack answers errors with HTTP 200 and `{ ok: false, error }`: that becomes the RFC 6749
+ *   error response it means (400 with `error`), so users see Slack's own error code.
  */
-async function dropIdToken(doFetch: typeof fetch, url: string, init: oauth.CustomFetchOptions<string, unknown>): Promise<Response> {
+async function normalizeTokenResponse(doFetch: typeof fetch, url: string, init: oauth.CustomFetchOptions<string, unknown>): Promise<Response> {
   const response = await doFetch(url, init as RequestInit);
   if (!/\bjson\b/i.test(response.headers.get('content-type') ?? '')) return response;
   const text = await response.text();
@@ -238,6 +248,10 @@ async function dropIdToken(doFetch: typeof fetch, url: string, init: oauth.Custo
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   headers.delete('content-encoding');
+  const slackError = body && typeof body === 'object' && (body as { ok?: unknown }).ok === false ? (body as { error?: unknown }).error : undefined;
+  if (response.ok && typeof slackError === 'string') {
+    return new Response(JSON.stringify({ error: slackError, error_description: `The provider answered ${slackError}` }), { status: 400, headers });
+  }
   return new Response(body === undefined ? text : JSON.stringify(body), { status: response.status, statusText: response.statusText, headers });
 }
 
@@ -246,12 +260,13 @@ function grantOf(
   options: { requestedScopes: string[]; separator?: string; previous?: OAuthTokens },
 ): TokenGrant {
   const expiresAt = typeof result.expires_in === 'number' ? new Date(Date.now() + result.expires_in * 1000) : null;
-  const scopes = result.scope !== undefined ? splitScopes(result.scope, ' ') : options.requestedScopes;
+  // The granted scopes come back joined the way the provider joins them (Slack: commas).
+  const scopes = result.scope !== undefined ? splitScopes(result.scope, options.separator ?? ' ') : options.requestedScopes;
   const refreshToken = result.refresh_token ?? options.previous?.refreshToken;
   const credentials: OAuthTokens = {
     accessToken: result.access_token,
     ...(refreshToken ? { refreshToken } : {}),
-    tokenType: result.token_type === 'bearer' ? 'Bearer' : result.token_type,
+    tokenType: result.token_type === 'bearer' || BEARER_ALIASES.includes(result.token_type) ? 'Bearer' : result.token_type,
     ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
   };
