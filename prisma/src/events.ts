@@ -45,6 +45,35 @@ export async function recordActivity(db: Database, event: ActivityInput) {
   return row;
 }
 
+/**
+ * Several feed entries in one transaction: one commit (one disk flush) for all of them, their
+ * notices sent at that commit. `durable: false` lets PostgreSQL acknowledge the commit before
+ * the flush — for entries derived from a row that is itself durable (a crash may lose the
+ * last few feed lines, never the events they describe).
+ */
+export async function recordActivities(db: Database, events: ActivityInput[], { durable = true } = {}) {
+  if (events.length === 0) return [];
+  const rows = await db.prisma.$transaction(async (tx) => {
+    if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
+    const created = await tx.activityEvent.createManyAndReturn({
+      data: events.map((event) => ({
+        orgId: event.orgId,
+        type: event.type,
+        message: event.message,
+        level: event.level ?? 'info',
+        data: event.data,
+        connectionId: event.connectionId ?? null,
+        runId: event.runId ?? null,
+      })),
+    });
+    const notices = created.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
+    await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
+    return created;
+  });
+  for (const row of rows) await fanOut(db, row);
+  return rows;
+}
+
 export type RunEventVerb = 'queued' | 'started' | 'succeeded' | 'failed' | 'cancelled';
 
 /** The activity-feed entry for a run's transition (`run.queued`, `run.started`, …). */

@@ -9,12 +9,14 @@
 // 413 body too large, 401 bad or stale signature, 400 unparsable body, 405 not a POST.
 // A redelivery of a message already stored answers 200 { duplicate: true }.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Prisma, recordActivity, type WebhookEndpoint } from '@patchbay/db';
+import type { WebhookEndpoint } from '@patchbay/db';
 import { parseWebhookBody, WebhookBodyError } from '@patchbay/workflows';
 import { Counter } from 'prom-client';
 import type { Hub } from '../context.ts';
-import { webhookEndpointContext } from '../webhooks/endpoint-config.ts';
-import { afterResponse, markDispatched, startWebhookEventWorkflow } from '../webhooks/dispatch.ts';
+import { loadEndpoint } from '../webhooks/endpoint-cache.ts';
+import { createAcceptPipeline, type AcceptPipeline } from '../webhooks/accept-pipeline.ts';
+import { afterResponse } from '../webhooks/dispatch.ts';
+import { createEventWriter, type EventWriter } from '../webhooks/event-writer.ts';
 import { dedupeKeyOf, flatHeaders, rateLimited, storedHeaders } from '../webhooks/ingest.ts';
 import type { TriggerRequest, TriggerResponse } from '@patchbay/sdk';
 import { verifiers } from '@patchbay/sdk/webhooks';
@@ -42,8 +44,9 @@ function reply(hub: Hub, res: ServerResponse, outcome: Outcome, status: number, 
 
 export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResponse, endpointId: string): Promise<void> {
   if (req.method !== 'POST') return reply(hub, res, 'bad_method', 405, { error: 'webhooks are delivered with POST' }, { allow: 'POST' });
-  const endpoint = ENDPOINT_ID.test(endpointId) ? await hub.db.prisma.webhookEndpoint.findUnique({ where: { id: endpointId } }) : null;
-  if (!endpoint) return reply(hub, res, 'not_found', 404, { error: 'unknown webhook endpoint' });
+  const loaded = ENDPOINT_ID.test(endpointId) ? await loadEndpoint(hub, endpointId) : null;
+  if (!loaded) return reply(hub, res, 'not_found', 404, { error: 'unknown webhook endpoint' });
+  const { endpoint } = loaded;
   if (!endpoint.enabled) return reply(hub, res, 'disabled', 410, { error: 'this webhook endpoint is disabled' });
 
   const retryAfter = await rateLimited(hub, endpoint.id, endpoint.rateLimitPerMinute);
@@ -68,7 +71,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
     rawBody,
     headers,
     url: `${hub.config.publicUrl}${req.url ?? ''}`,
-    secret: endpoint.secret ? hub.vault.decrypt(endpoint.secret, webhookEndpointContext(endpoint.id)) : null,
+    secret: loaded.secret,
     headerName: endpoint.headerName,
     options: (endpoint.options ?? {}) as Record<string, unknown>,
     now: Date.now(),
@@ -97,48 +100,36 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
   }
 
   const dedupeKey = dedupeKeyOf(endpoint.verification, headers, payload);
-  let eventId: string;
-  try {
-    const event = await hub.db.prisma.webhookEvent.create({
-      data: {
-        orgId: endpoint.orgId,
-        endpointId: endpoint.id,
-        dedupeKey,
-        headers: storedHeaders(headers, endpoint.headerName),
-        rawBody: text,
-        contentType: headers['content-type'] ?? null,
-        verification: verification.outcome,
-      },
-      select: { id: true },
-    });
-    eventId = event.id;
-  } catch (err) {
-    if (dedupeKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-      const first = await hub.db.prisma.webhookEvent.findUnique({ where: { endpointId_dedupeKey: { endpointId: endpoint.id, dedupeKey } }, select: { id: true } });
-      return reply(hub, res, 'duplicate', 200, { duplicate: true, id: first?.id ?? null });
-    }
-    throw err;
-  }
+  const written = await writerOf(hub).write({
+    orgId: endpoint.orgId,
+    endpointId: endpoint.id,
+    dedupeKey,
+    headers: storedHeaders(headers, endpoint.headerName),
+    rawBody: text,
+    contentType: headers['content-type'] ?? null,
+    verification: verification.outcome,
+  });
+  if (written.duplicate) return reply(hub, res, 'duplicate', 200, { duplicate: true, id: written.id });
   // Committed: from here on the event is durable, whatever happens to this process.
   if (immediate) replyWith(hub, res, 'accepted', immediate);
-  else reply(hub, res, 'accepted', 202, { id: eventId });
-  afterResponse(hub, () => afterAccept(hub, endpoint, eventId, verification.outcome, dedupeKey));
+  else reply(hub, res, 'accepted', 202, { id: written.id });
+  const accepted = { endpoint: { id: endpoint.id, orgId: endpoint.orgId, name: endpoint.name }, eventId: written.id, outcome: verification.outcome, dedupeKey };
+  afterResponse(hub, () => pipelineOf(hub).accept(accepted));
 }
 
-async function afterAccept(hub: Hub, endpoint: WebhookEndpoint, eventId: string, outcome: string, dedupeKey: string | null) {
-  await recordActivity(hub.db, {
-    orgId: endpoint.orgId,
-    type: 'webhook.received',
-    message: `Webhook received on "${endpoint.name}" (${outcome})`,
-    data: { endpointId: endpoint.id, eventId, verification: outcome, ...(dedupeKey ? { messageId: dedupeKey } : {}) },
-  }).catch((err) => hub.logger.warn({ err, eventId }, 'could not record webhook.received'));
-  try {
-    await startWebhookEventWorkflow(hub, eventId);
-    await markDispatched(hub, [eventId]);
-  } catch (err) {
-    // The outbox dispatcher picks the event up when Temporal answers again.
-    hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
-  }
+const writers = new WeakMap<Hub, EventWriter>();
+const pipelines = new WeakMap<Hub, AcceptPipeline>();
+
+function writerOf(hub: Hub): EventWriter {
+  let writer = writers.get(hub);
+  if (!writer) writers.set(hub, (writer = createEventWriter(hub.db)));
+  return writer;
+}
+
+function pipelineOf(hub: Hub): AcceptPipeline {
+  let pipeline = pipelines.get(hub);
+  if (!pipeline) pipelines.set(hub, (pipeline = createAcceptPipeline(hub)));
+  return pipeline;
 }
 
 /** The target trigger's immediate answer, if it has one (a failing `respond` means none). */

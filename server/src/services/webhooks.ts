@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Prisma, recordActivity, type VerificationScheme, type WebhookEndpoint } from '@patchbay/db';
 import type { Hub } from '../context.ts';
+import { forgetEndpoint } from '../webhooks/endpoint-cache.ts';
 import { badInput, notFound } from '../errors.ts';
 import {
   checkHeaderName,
@@ -106,6 +107,7 @@ export async function updateWebhookEndpoint(hub: Hub, orgId: string, id: string,
   if (changes.maxBodyBytes !== undefined) data.maxBodyBytes = changes.maxBodyBytes ?? 1024 * 1024;
   if (changes.rateLimitPerMinute !== undefined) data.rateLimitPerMinute = changes.rateLimitPerMinute;
   const updated = await hub.db.prisma.webhookEndpoint.update({ where: { id }, data });
+  forgetEndpoint(hub, id);
   const what = Object.keys(changes).filter((k) => changes[k as keyof WebhookEndpointChanges] !== undefined);
   await recordActivity(hub.db, {
     orgId,
@@ -122,6 +124,7 @@ export async function deleteWebhookEndpoint(hub: Hub, orgId: string, id: string)
   if (!endpoint) throw notFound('Webhook endpoint');
   // Its events are deleted with it (cascade); a workflow still routing one finds it gone and stops.
   await hub.db.prisma.webhookEndpoint.delete({ where: { id } });
+  forgetEndpoint(hub, id);
   await recordActivity(hub.db, {
     orgId,
     type: 'webhook_endpoint.deleted',
