@@ -8,6 +8,8 @@ import type { Prisma } from '../generated/client/client.ts';
 export const CHANNELS = {
   activity: 'patchbay_activity',
   run: 'patchbay_run',
+  /** New PENDING deliveries exist: the api's delivery dispatcher starts them now, not at its next poll. */
+  deliveries: 'patchbay_deliveries',
 } as const;
 
 export interface ChangeNotice {
@@ -41,7 +43,7 @@ export async function recordActivity(db: Database, event: ActivityInput) {
   });
   await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId, type: row.type });
   // Outgoing webhooks: PENDING Deliveries for matching subscriptions (started by the api's dispatcher).
-  await fanOut(db, row);
+  if ((await fanOut(db, row)) > 0) await notify(db, CHANNELS.deliveries, { id: row.id, orgId: row.orgId });
   return row;
 }
 
@@ -70,7 +72,9 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
     await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
     return created;
   });
-  for (const row of rows) await fanOut(db, row);
+  let deliveries = 0;
+  for (const row of rows) deliveries += await fanOut(db, row);
+  if (deliveries > 0) await notify(db, CHANNELS.deliveries, { id: rows[0]!.id, orgId: rows[0]!.orgId });
   return rows;
 }
 

@@ -199,7 +199,12 @@ export function table(rows: string[][]): string {
  * role `all` with a bootstrap OWNER token, private addresses allowed (the targets are local)
  * and a throwaway key ring. Every step registers its clean-up; `facts` gets the setup lines.
  */
-export async function startBenchHub(name: string, facts: string[]) {
+/**
+ * A hub on a scratch database and Temporal. `role: 'api'` leaves the workflows to a worker
+ * started later with `startWorker()` (production runs them as separate processes); that worker
+ * shares the database client, so one statement counter sees both.
+ */
+export async function startBenchHub(name: string, facts: string[], role: 'all' | 'api' = 'all') {
   const temporal = await prepareTemporal();
   facts.push(`temporal   ${temporal.description}`);
   const { target, description } = await prepareDatabase();
@@ -221,7 +226,8 @@ export async function startBenchHub(name: string, facts: string[]) {
     PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
     DATABASE_URL: target.kind === 'postgres' ? target.url : undefined,
   });
-  const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'all', db, logger: createLogger('warn'), migrate: true });
+  const hubConfig = { ...config, TEMPORAL_ADDRESS: temporal.address };
+  const running = await startHub({ config: hubConfig, role, db, logger: createLogger('warn'), migrate: true });
   cleanups.push({
     what: 'stopping the hub',
     undo: async () => {
@@ -229,5 +235,10 @@ export async function startBenchHub(name: string, facts: string[]) {
       await settle(() => statements);
     },
   });
-  return { running, token, db, statements: () => statements };
+  const startWorker = async () => {
+    const worker = await startHub({ config: hubConfig, role: 'worker', db, logger: createLogger('warn'), migrate: false });
+    cleanups.push({ what: 'stopping the worker', undo: () => worker.stop() });
+    return worker;
+  };
+  return { running, token, db, statements: () => statements, startWorker };
 }

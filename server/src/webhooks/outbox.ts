@@ -119,6 +119,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     logger,
     name: 'webhook outbox',
     intervalMs,
+    fullRound: batchSize,
     firstRoundMs: intervalMs,
     round: (stopped) => {
       isStopped = stopped;

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.ts';
 export interface Sweeper {
   /** Runs one round now (tests, and the loop itself); resolves to how many rows it handled. */
   sweep(): Promise<number>;
+  /** Something is waiting: run the next round as soon as the current one ends. */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -20,12 +22,16 @@ export interface SweeperOptions {
   round: (isStopped: () => boolean) => Promise<number>;
   /** Extra clean-up after the last round (e.g. waiting for background work). */
   onStop?: () => Promise<void>;
+  /** A round that handled at least this many rows left more behind: the next one starts at once. */
+  fullRound?: number;
 }
 
 export function startSweeper(options: SweeperOptions): Sweeper {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<number> = Promise.resolve(0);
+  let running = false;
+  let woken = false;
   const isStopped = () => stopped;
 
   const runRound = () => {
@@ -37,13 +43,26 @@ export function startSweeper(options: SweeperOptions): Sweeper {
   };
   const loop = async () => {
     if (stopped) return;
-    await runRound();
-    if (!stopped) timer = setTimeout(() => void loop(), options.intervalMs).unref();
+    running = true;
+    woken = false;
+    const handled = await runRound();
+    running = false;
+    const again = woken || (options.fullRound !== undefined && handled >= options.fullRound);
+    if (!stopped) timer = setTimeout(() => void loop(), again ? 0 : options.intervalMs).unref();
   };
   timer = setTimeout(() => void loop(), options.firstRoundMs).unref();
 
   return {
     sweep: () => current.then(runRound),
+    wake() {
+      if (stopped) return;
+      if (running) {
+        woken = true;
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(() => void loop(), 0).unref();
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
