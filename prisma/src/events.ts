@@ -1,7 +1,7 @@
 // Live events over the database itself: a row is the durable record, a NOTIFY tells every
 // process (api replicas, workers) that it exists. Payloads carry ids only, never data, so
 // the 8 kB NOTIFY limit and secrets are non-issues; listeners load the row they are allowed to see.
-import { fanOut } from './fanout.ts';
+import { fanOut, type FanoutEvent } from './fanout.ts';
 import type { Database } from './index.ts';
 import type { Prisma } from '../generated/client/client.ts';
 
@@ -57,25 +57,41 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
   if (events.length === 0) return [];
   const rows = await db.prisma.$transaction(async (tx) => {
     if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
-    const created = await tx.activityEvent.createManyAndReturn({
-      data: events.map((event) => ({
-        orgId: event.orgId,
-        type: event.type,
-        message: event.message,
-        level: event.level ?? 'info',
-        data: event.data,
-        connectionId: event.connectionId ?? null,
-        runId: event.runId ?? null,
-      })),
-    });
-    const notices = created.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
-    await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
-    return created;
+    return writeActivities(tx, events);
   });
+  await fanOutActivities(db, rows);
+  return rows;
+}
+
+type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
+
+/**
+ * Feed entries written inside the caller's transaction (so a state change and its entry commit
+ * together); call fanOutActivities with the rows once it has committed.
+ */
+export async function writeActivities(tx: Transaction, events: ActivityInput[]) {
+  if (events.length === 0) return [];
+  const created = await tx.activityEvent.createManyAndReturn({
+    data: events.map((event) => ({
+      orgId: event.orgId,
+      type: event.type,
+      message: event.message,
+      level: event.level ?? 'info',
+      data: event.data,
+      connectionId: event.connectionId ?? null,
+      runId: event.runId ?? null,
+    })),
+  });
+  const notices = created.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
+  await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
+  return created;
+}
+
+/** Outgoing webhooks for committed feed entries, and a wake-up for the delivery dispatcher. */
+export async function fanOutActivities(db: Database, rows: FanoutEvent[]): Promise<void> {
   let deliveries = 0;
   for (const row of rows) deliveries += await fanOut(db, row);
   if (deliveries > 0) await notify(db, CHANNELS.deliveries, { id: rows[0]!.id, orgId: rows[0]!.orgId });
-  return rows;
 }
 
 export type RunEventVerb = 'queued' | 'started' | 'succeeded' | 'failed' | 'cancelled';

@@ -106,13 +106,18 @@ export function createDeliveryActivities(deps: ActivityDeps) {
         error = pathname.length > 1 ? message.split(pathname).join('/…') : message;
       }
       const durationMs = Math.round(performance.now() - started);
-      await prisma.deliveryAttempt.create({ data: { deliveryId, at, statusCode, durationMs, error, responseBody } });
+      const attempt = prisma.deliveryAttempt.create({ data: { deliveryId, at, statusCode, durationMs, error, responseBody } });
 
       if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
-        await prisma.delivery.update({ where: { id: deliveryId }, data: { status: 'DELIVERED', nextAttemptAt: null } });
-        if (subscription.failingSince) await prisma.webhookSubscription.update({ where: { id: subscription.id }, data: { failingSince: null } });
+        // The attempt and the outcome commit together: one disk flush per delivery.
+        await prisma.$transaction([
+          attempt,
+          prisma.delivery.update({ where: { id: deliveryId }, data: { status: 'DELIVERED', nextAttemptAt: null } }),
+          ...(subscription.failingSince ? [prisma.webhookSubscription.update({ where: { id: subscription.id }, data: { failingSince: null } })] : []),
+        ]);
         return { result: 'delivered', statusCode };
       }
+      await attempt;
       if (statusCode === 410) {
         await disable(subscription, 'the receiver answered 410 Gone');
         return { result: 'stop', reason: 'the receiver answered 410 Gone' };

@@ -4,7 +4,7 @@
 // activity or a duplicate dispatch never does the work twice.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, Prisma, recordActivity, recordRunEvent, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
+import { announceRunChange, fanOutActivities, Prisma, recordActivity, recordRunEvent, writeActivities, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
 import { applyMapping, createHttpClient, executeTriggerRequest, isPluginError, parseTriggerBody, PermanentError, type Mapping } from '@patchbay/sdk';
 import { loadConnection } from '../runtime/actions.ts';
 import { neutralise, renderEventTemplates } from '../runtime/event-templates.ts';
@@ -230,26 +230,31 @@ export function createWebhookActivities(deps: ActivityDeps) {
       }
       const kept = (event.output as { events?: unknown[] } | null)?.events;
       const output = { payload, ...(Array.isArray(kept) ? { events: kept } : {}), ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
-      const { count } = await prisma.webhookEvent.updateMany({
-        where: { id: eventId, status: { in: [...UNFINISHED] } },
-        data: { status: result.status, error: result.error ?? null, output: output as Prisma.InputJsonValue, processedAt: new Date() },
-      });
-      if (count === 1) {
-        const failed = result.status === 'FAILED';
-        await recordActivity(db, {
-          orgId: event.orgId,
-          type: failed ? 'webhook.failed' : 'webhook.processed',
-          level: failed ? 'error' : 'info',
-          message: `Webhook event on "${event.endpoint.name}" ${failed ? `failed: ${result.error}` : 'processed'}`,
-          runId: result.runId ?? null,
-          data: {
-            endpointId: event.endpointId,
-            eventId: event.id,
-            target: targetKind(event.endpoint.target),
-            ...(result.forwardStatus ? { forwardStatus: result.forwardStatus } : {}),
-          },
+      const failed = result.status === 'FAILED';
+      // The state change and its feed entry commit together: one disk flush per event.
+      const written = await prisma.$transaction(async (tx) => {
+        const { count } = await tx.webhookEvent.updateMany({
+          where: { id: eventId, status: { in: [...UNFINISHED] } },
+          data: { status: result.status, error: result.error ?? null, output: output as Prisma.InputJsonValue, processedAt: new Date() },
         });
-      }
+        if (count !== 1) return [];
+        return writeActivities(tx, [
+          {
+            orgId: event.orgId,
+            type: failed ? 'webhook.failed' : 'webhook.processed',
+            level: failed ? 'error' : 'info',
+            message: `Webhook event on "${event.endpoint.name}" ${failed ? `failed: ${result.error}` : 'processed'}`,
+            runId: result.runId ?? null,
+            data: {
+              endpointId: event.endpointId,
+              eventId: event.id,
+              target: targetKind(event.endpoint.target),
+              ...(result.forwardStatus ? { forwardStatus: result.forwardStatus } : {}),
+            },
+          },
+        ]);
+      });
+      await fanOutActivities(db, written);
       if (!isOrdered(event.endpoint)) return {};
       const next = await prisma.webhookEvent.findFirst({
         where: {
