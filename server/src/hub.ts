@@ -18,6 +18,7 @@ import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts
 import { ensureBootstrap } from './services/tokens.ts';
 import { settleBackgroundWork } from './webhooks/dispatch.ts';
 import { startDeliveryDispatcher } from './webhooks/delivery-dispatch.ts';
+import { ensureTokenWorkflows } from './services/token-lifecycles.ts';
 import { startOutboxDispatcher, type OutboxOptions } from './webhooks/outbox.ts';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -34,6 +35,8 @@ export interface HubOptions {
   migrate?: boolean;
   /** The webhook outbox and delivery dispatchers of api processes (webhooks/outbox.ts, delivery-dispatch.ts); false: none. */
   webhookOutbox?: OutboxOptions | false;
+  /** Start missing OAuth token workflows at start-up (default true; test hubs sharing a database turn it off). */
+  tokenBackfill?: boolean;
 }
 
 export interface RunningHub {
@@ -124,6 +127,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
       app = await startApp(hub);
       cleanups.unshift(() => app!.close());
+      if (options.tokenBackfill !== false) {
+        void ensureTokenWorkflows(hub)
+          .then((checked) => checked && logger.info({ checked }, 'OAuth token workflows checked'))
+          .catch((err) => logger.warn({ err }, 'could not check the OAuth token workflows; they start on the next refresh or 401'));
+      }
     }
 
     return { hub, app, worker, stop: () => runAll(cleanups) };

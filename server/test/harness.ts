@@ -86,6 +86,7 @@ export class TestHub {
       logger,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       webhookOutbox: options.webhookOutbox ?? false,
+      tokenBackfill: false,
     });
   }
 

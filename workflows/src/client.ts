@@ -1,6 +1,15 @@
 // Typed starters the api uses to drive workflows. The api never imports workflow code,
 // only these functions and the shared names.
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { searchAttributeKeys } from './shared/search-attributes.ts';
 import {
@@ -13,6 +22,10 @@ import {
   type DeliveryWorkflowInput,
   type RefreshRequest,
   type RunWorkflowInput,
+  syncScheduleId,
+  type ManifestWorkflowInput,
+  type ScheduledSyncInput,
+  type SyncWorkflowInput,
 } from './shared/names.ts';
 
 export interface TemporalSettings {
@@ -157,7 +170,7 @@ export interface TokenConnection {
  * reconnected gets a new run (ALLOW_DUPLICATE once the old one ended), a running one is kept
  * (USE_EXISTING), so calling this on every successful connect is harmless.
  */
-export async function startConnectionTokens(temporal: Temporal, connection: TokenConnection, options: Pick<ConnectionTokensInput, 'maxCycles'> = {}): Promise<string> {
+export async function startConnectionTokens(temporal: Temporal, connection: TokenConnection, options: Pick<ConnectionTokensInput, 'maxCycles' | 'refreshRetry'> = {}): Promise<string> {
   const workflowId = connectionTokensWorkflowId(connection.id);
   try {
     await temporal.client.workflow.start('connectionTokensWorkflow', {
@@ -199,6 +212,101 @@ export async function stopConnectionTokens(temporal: Temporal, connectionId: str
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+// ---- manifests and syncs (workflows/manifest.ts, workflows/sync.ts) -------------------------
+
+/** Starts a manifest run's workflow (`run/<id>`); starting twice is harmless. */
+export async function startManifestWorkflow(temporal: Temporal, run: RunToStart, options: { retryAfterMs?: number } = {}): Promise<string> {
+  return startKindWorkflow(temporal, run, 'manifestWorkflow', { runId: run.id, ...(options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}) } satisfies ManifestWorkflowInput);
+}
+
+/** Starts a sync run's workflow (`run/<id>`) for a SyncState; starting twice is harmless. */
+export async function startSyncWorkflow(temporal: Temporal, run: RunToStart, stateId: string, options: Pick<SyncWorkflowInput, 'pagesPerExecution'> = {}): Promise<string> {
+  return startKindWorkflow(temporal, run, 'syncWorkflow', { stateId, runId: run.id, ...options } satisfies SyncWorkflowInput);
+}
+
+async function startKindWorkflow(temporal: Temporal, run: RunToStart, workflowType: string, input: unknown): Promise<string> {
+  const workflowId = runWorkflowId(run.id);
+  const typedSearchAttributes = [
+    { key: keys.OrgId, value: run.orgId },
+    { key: keys.RunKind, value: run.kind },
+    ...(run.connectionId ? [{ key: keys.ConnectionId, value: run.connectionId }] : []),
+    ...(run.integrationKey ? [{ key: keys.IntegrationKey, value: run.integrationKey }] : []),
+  ];
+  try {
+    await temporal.client.workflow.start(workflowType, {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [input],
+      ...(temporal.searchAttributes ? { typedSearchAttributes } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
+
+/** "@every 1h" / "@every 30m" → an interval; anything else is a cron expression. */
+export function scheduleSpecOf(schedule: string): { intervals: Array<{ every: string }> } | { cronExpressions: string[] } {
+  const every = /^@every\s+(\S+)$/.exec(schedule.trim());
+  return every ? { intervals: [{ every: every[1]! }] } : { cronExpressions: [schedule.trim()] };
+}
+
+/** Creates or updates the Temporal Schedule of a connection sync (`sync/<stateId>`). */
+export async function upsertSyncSchedule(temporal: Temporal, stateId: string, schedule: string, paused = false): Promise<string> {
+  const scheduleId = syncScheduleId(stateId);
+  const spec = scheduleSpecOf(schedule) as ScheduleSpec;
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'scheduledSyncWorkflow',
+    args: [{ stateId } satisfies ScheduledSyncInput],
+    taskQueue: temporal.taskQueue,
+    workflowId: `sync-schedule/${stateId}`,
+  };
+  try {
+    await temporal.client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP }, state: { paused } });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    const handle = temporal.client.schedule.getHandle(scheduleId);
+    await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused } }));
+  }
+  return scheduleId;
+}
+
+/** Pauses or resumes a sync's Schedule; false when it has none. */
+export async function setSyncSchedulePaused(temporal: Temporal, stateId: string, paused: boolean, note?: string): Promise<boolean> {
+  try {
+    const handle = temporal.client.schedule.getHandle(syncScheduleId(stateId));
+    if (paused) await handle.pause(note);
+    else await handle.unpause(note);
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Deletes a sync's Schedule; false when it had none. */
+export async function deleteSyncSchedule(temporal: Temporal, stateId: string): Promise<boolean> {
+  try {
+    await temporal.client.schedule.getHandle(syncScheduleId(stateId)).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** The Schedule's next start times (empty when none or paused). */
+export async function describeSyncSchedule(temporal: Temporal, stateId: string): Promise<{ paused: boolean; nextRunAt: Date | null } | null> {
+  try {
+    const d = await temporal.client.schedule.getHandle(syncScheduleId(stateId)).describe();
+    return { paused: d.state.paused, nextRunAt: d.info.nextActionTimes[0] ?? null };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
     throw err;
   }
 }

@@ -5,3 +5,7 @@ export type { ActivityDeps, Log } from './shared/deps.ts';
 export * from './runtime/actions.ts';
 export * from './shared/webhook-body.ts';
 export { checkUrl, isPrivateAddress, networkGuard, PrivateNetworkError } from './runtime/network-guard.ts';
+export * from './manifests/schema.ts';
+export { describeManifest, findManifest, resolvePlugin, MANIFEST_ACTIONS, MANIFEST_SYNC, MANIFEST_CATEGORY } from './manifests/registry.ts';
+export { hostOverridesFor, manifestScope, renderValue, sendRequest } from './manifests/runtime.ts';
+export type { ManifestCredentials, ManifestRunInput } from './activities/manifests.ts';

@@ -6,10 +6,13 @@ import './tokens.ts';
 import './integrations.ts';
 import './connections.ts';
 import './oauth.ts';
+import './connect-links.ts';
 import './runs.ts';
 import './activity.ts';
 import './secrets.ts';
 import './webhooks.ts';
 import './webhook-subscriptions.ts';
+import './manifests.ts';
+import './syncs.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

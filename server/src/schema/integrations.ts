@@ -2,7 +2,8 @@
 // each action takes and returns (JSON Schema).
 import type { PluginDescription } from '@patchbay/sdk';
 import type { LoadedPlugin } from '@patchbay/workflows';
-import { builder } from '../builder.ts';
+import { builder, orgIdOf } from '../builder.ts';
+import { integrationOfManifest } from '../services/manifests.ts';
 import { AuthModeEnum } from './enums.ts';
 
 export interface IntegrationShape extends PluginDescription {
@@ -77,11 +78,11 @@ builder.queryField('integrations', (t) =>
   t.field({
     type: [Integration],
     args: { search: t.arg.string(), category: t.arg.string() },
-    resolve: (_root, { search, category }, ctx) => {
+    resolve: async (_root, { search, category }, ctx) => {
       const needle = search?.trim().toLowerCase();
-      return ctx.hub.plugins
-        .list()
-        .map(integrationOf)
+      // The organization's own manifests and custom tools (schema/manifests.ts) join the loaded plugins.
+      const manifests = await ctx.hub.db.prisma.manifest.findMany({ where: { orgId: orgIdOf(ctx) } });
+      return [...ctx.hub.plugins.list().map(integrationOf), ...manifests.map(integrationOfManifest)]
         .filter((i) => !category || i.category === category)
         .filter((i) => !needle || [i.key, i.displayName, i.description ?? ''].some((s) => s.toLowerCase().includes(needle)))
         .sort((a, b) => a.displayName.localeCompare(b.displayName));
@@ -94,9 +95,11 @@ builder.queryField('integration', (t) =>
     type: Integration,
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
-    resolve: (_root, { key }, ctx) => {
+    resolve: async (_root, { key }, ctx) => {
       const entry = ctx.hub.plugins.entry(key);
-      return entry ? integrationOf(entry) : null;
+      if (entry) return integrationOf(entry);
+      const manifest = await ctx.hub.db.prisma.manifest.findUnique({ where: { orgId_key: { orgId: orgIdOf(ctx), key } } });
+      return manifest ? integrationOfManifest(manifest) : null;
     },
   }),
 );

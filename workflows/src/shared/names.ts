@@ -64,6 +64,11 @@ export interface ConnectionTokensInput {
   tokenStamp?: string | null;
   /** Carried across continue-as-new: a refresh was asked for and not yet done. */
   refreshPending?: boolean;
+  /**
+   * How an unreachable token endpoint is retried before the connection becomes EXPIRED
+   * (default 6 attempts from 5 s, ~15 min in all). Carried across continue-as-new.
+   */
+  refreshRetry?: { initialIntervalMs: number; maximumAttempts: number };
 }
 
 /**
@@ -106,4 +111,39 @@ export interface DeliveryWorkflowResult {
   deliveryId: string;
   status: 'DELIVERED' | 'FAILED' | 'SKIPPED';
   attempts: number;
+}
+
+// ---- manifests and syncs (workflows/manifest.ts, workflows/sync.ts) -------------------------
+
+export interface ManifestWorkflowInput {
+  runId: string;
+  /** A failed run is retried once after this delay (default one hour); 0 disables the retry. */
+  retryAfterMs?: number;
+}
+
+export interface SyncWorkflowInput {
+  stateId: string;
+  runId: string;
+  /** Carried across continue-as-new: the next page to fetch. */
+  pageNo?: number;
+  /** Pages per workflow execution before continue-as-new (keeps history bounded). */
+  pagesPerExecution?: number;
+}
+
+export interface SyncWorkflowResult {
+  runId: string;
+  status: 'SUCCEEDED';
+  pages: number;
+  added: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface ScheduledSyncInput {
+  stateId: string;
+}
+
+/** One Temporal Schedule per connection sync: `sync/<syncStateId>`. */
+export function syncScheduleId(stateId: string): string {
+  return `sync/${stateId}`;
 }

@@ -27,17 +27,23 @@ const store = proxyActivities<ConnectionTokenActivities>({
 });
 
 // The provider call: an unreachable token endpoint is retried with backoff (5 s … 5 min, 6
-// attempts, ~15 min in all); a refusal is an answer, not an error (the row is EXPIRED).
-const refresher = proxyActivities<ConnectionTokenActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 6, nonRetryableErrorTypes: ['OAuthSetupError'] },
-});
+// attempts, ~15 min in all, unless the input says otherwise); a refusal is an answer, not an
+// error (the row is EXPIRED). When the retries run out, the connection is EXPIRED too.
+const DEFAULT_REFRESH_RETRY = { initialIntervalMs: 5_000, maximumAttempts: 6 };
+
+function refresherWith(retry: NonNullable<ConnectionTokensInput['refreshRetry']>) {
+  return proxyActivities<ConnectionTokenActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: retry.maximumAttempts, nonRetryableErrorTypes: ['OAuthSetupError'] },
+  });
+}
 
 export type ConnectionTokensResult = { status: 'STOPPED' | 'EXPIRED' | 'GONE' };
 
 export async function connectionTokensWorkflow(input: ConnectionTokensInput): Promise<ConnectionTokensResult> {
   const { orgId, connectionId } = input;
   const maxCycles = input.maxCycles ?? DEFAULT_MAX_CYCLES;
+  const refresher = refresherWith(input.refreshRetry ?? DEFAULT_REFRESH_RETRY);
   const state: ConnectionTokensState = { refreshes: input.totalRefreshes ?? 0, lastRefreshAt: null, lastOutcome: null };
   let stamp = input.tokenStamp ?? null;
   let forced = input.refreshPending ?? false;
@@ -89,6 +95,7 @@ export async function connectionTokensWorkflow(input: ConnectionTokensInput): Pr
     orgId,
     connectionId,
     maxCycles: input.maxCycles,
+    refreshRetry: input.refreshRetry,
     totalRefreshes: state.refreshes,
     tokenStamp: stamp,
     refreshPending: wanted(),

@@ -1,0 +1,285 @@
+// Declarative integrations: ChiefOnboarding manifests and custom HTTP tools registered per
+// organization, their connections (initial_data_form values encrypted), and manifest runs
+// (RunKind MANIFEST, executed by manifestWorkflow).
+import { randomBytes } from 'node:crypto';
+import { announceRunChange, Prisma, recordActivity, recordRunEvent, type Connection, type Manifest as ManifestRow, type Run } from '@patchbay/db';
+import { vaultContext } from '@patchbay/db/vault';
+import {
+  describeManifest,
+  findManifest,
+  hostOverridesFor,
+  isSyncManifest,
+  manifestScope,
+  parseDefinition,
+  readDotPath,
+  renderValue,
+  sendRequest,
+  startManifestWorkflow,
+  upsertSyncSchedule,
+  type ManifestCredentials,
+  type ManifestRunInput,
+  type ParsedDefinition,
+} from '@patchbay/workflows';
+import { z } from 'zod';
+import type { Hub } from '../context.ts';
+import { badInput, conflict, notFound, unavailable, type InputIssue } from '../errors.ts';
+import { ensureSyncState } from './syncs.ts';
+
+const KEY = /^[a-z][a-z0-9_-]*$/;
+const GENERATE = 'generate';
+export const DEFAULT_MANIFEST_RETRY_SECONDS = 3_600;
+
+function fail(message: string, issues: InputIssue[]): never {
+  throw badInput(`${message}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, issues);
+}
+
+const zodIssues = (error: z.ZodError, prefix: string): InputIssue[] =>
+  error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message }));
+
+export function parseStored(row: ManifestRow): ParsedDefinition {
+  const parsed = parseDefinition(row.definition);
+  if (!parsed.ok) throw unavailable(`The stored manifest "${row.key}" no longer validates`);
+  return parsed.value;
+}
+
+export function integrationOfManifest(row: ManifestRow) {
+  return { ...describeManifest(row, parseStored(row)), packageName: null, version: String(row.version) };
+}
+
+const RegisterInput = z.object({
+  key: z.string().min(1, 'is required').max(64, 'at most 64 characters').regex(KEY, 'lower case letters, digits, - and _, starting with a letter'),
+  displayName: z.string().trim().min(1, 'is required').max(200, 'at most 200 characters'),
+  manifest: z.unknown(),
+});
+
+export async function registerManifest(hub: Hub, orgId: string, input: { key: string; displayName: string; manifest: unknown }) {
+  const base = RegisterInput.safeParse(input);
+  if (!base.success) fail('Invalid manifest registration', zodIssues(base.error, 'input'));
+  const { key, displayName } = base.data;
+  if (hub.plugins.get(key)) fail('Invalid manifest registration', [{ path: 'input.key', message: `"${key}" is a built-in integration` }]);
+  const parsed = parseDefinition(input.manifest);
+  if (!parsed.ok) fail('Invalid manifest', parsed.issues.map((i) => ({ path: ['input.manifest', i.path].filter(Boolean).join('.'), message: i.message })));
+  // The stored definition is the validated one (defaults applied): a run reads what was checked.
+  const definition = (parsed.value.kind === 'MANIFEST' ? parsed.value.manifest : { tools: parsed.value.tools }) as Prisma.InputJsonValue;
+  const { prisma } = hub.db;
+  const existing = await prisma.manifest.findUnique({ where: { orgId_key: { orgId, key } } });
+  if (existing && existing.kind !== parsed.value.kind) {
+    fail('Invalid manifest registration', [{ path: 'input.manifest', message: `"${key}" holds ${existing.kind === 'MANIFEST' ? 'a manifest' : 'custom tools'}; delete it first to change its kind` }]);
+  }
+  const row = existing
+    ? await prisma.manifest.update({ where: { id: existing.id }, data: { displayName, definition, version: { increment: 1 } } })
+    : await prisma.manifest.create({ data: { orgId, key, displayName, kind: parsed.value.kind, definition } });
+  await recordActivity(hub.db, {
+    orgId,
+    type: existing ? 'manifest.updated' : 'manifest.registered',
+    message: `${parsed.value.kind === 'MANIFEST' ? 'Manifest' : 'Custom tools'} "${key}" ${existing ? `updated (version ${row.version})` : 'registered'}`,
+    data: { key, kind: row.kind, version: row.version },
+  });
+  // A changed schedule reaches the Schedules of existing connections.
+  if (existing && parsed.value.kind === 'MANIFEST' && isSyncManifest(parsed.value.manifest)) {
+    const schedule = parsed.value.manifest.schedule ?? null;
+    const states = await prisma.syncState.findMany({ where: { orgId, connection: { integrationKey: key } } });
+    for (const state of states) {
+      await prisma.syncState.update({ where: { id: state.id }, data: { schedule } });
+      if (schedule) await upsertSyncSchedule(hub.temporal, state.id, schedule, state.paused);
+    }
+  }
+  return integrationOfManifest(row);
+}
+
+export async function deleteManifest(hub: Hub, orgId: string, key: string): Promise<boolean> {
+  const { prisma } = hub.db;
+  const row = await prisma.manifest.findUnique({ where: { orgId_key: { orgId, key } } });
+  if (!row) throw notFound('Manifest');
+  const used = await prisma.connection.count({ where: { orgId, integrationKey: key } });
+  if (used) throw conflict(`Manifest "${key}" is used by ${used} connection(s); delete them first`);
+  await prisma.manifest.delete({ where: { id: row.id } });
+  await recordActivity(hub.db, { orgId, type: 'manifest.deleted', message: `Manifest "${key}" deleted`, data: { key } });
+  return true;
+}
+
+const ConnectConfig = z
+  .object({ hostOverrides: z.record(z.string().min(1), z.url({ message: 'must be a URL' })).optional() })
+  .loose();
+
+export interface ConnectManifestInput {
+  integrationKey: string;
+  name: string;
+  initialData?: unknown;
+  config?: unknown;
+}
+
+/** A connection to a manifest: initial_data_form values encrypted (`generate` ones created here). */
+export async function connectManifest(hub: Hub, orgId: string, input: ConnectManifestInput): Promise<Connection> {
+  const found = await findManifest(hub.db, orgId, input.integrationKey);
+  if (!found) fail('Invalid connection', [{ path: 'input.integrationKey', message: `no manifest "${input.integrationKey}" in this organization` }]);
+  const issues: InputIssue[] = [];
+  if (!input.name?.trim()) issues.push({ path: 'input.name', message: 'is required' });
+  const config = ConnectConfig.safeParse(input.config ?? {});
+  if (!config.success) issues.push(...zodIssues(config.error, 'input.config'));
+  const given = input.initialData ?? {};
+  const initialData: Record<string, string> = {};
+  if (!given || typeof given !== 'object' || Array.isArray(given)) issues.push({ path: 'input.initialData', message: 'an object of the initial_data_form values' });
+  else if (found.definition.kind === 'MANIFEST') {
+    const form = found.definition.manifest.initial_data_form;
+    const values = given as Record<string, unknown>;
+    for (const field of form) {
+      const value = values[field.id];
+      if (field.name === GENERATE) initialData[field.id] = typeof value === 'string' && value ? value : randomBytes(24).toString('base64url');
+      else if (typeof value !== 'string' || !value) issues.push({ path: `input.initialData.${field.id}`, message: `${field.name}: a non-empty string is required` });
+      else initialData[field.id] = value;
+    }
+    for (const extra of Object.keys(values).filter((k) => !form.some((f) => f.id === k))) issues.push({ path: `input.initialData.${extra}`, message: 'not in the manifest\'s initial_data_form' });
+  } else if (Object.keys(given).length) issues.push({ path: 'input.initialData', message: 'custom tools take no initial data (use secrets)' });
+  if (issues.length || !config.success) fail('Invalid connection', issues);
+
+  const { prisma } = hub.db;
+  const connection = await prisma.$transaction(async (tx) => {
+    const created = await tx.connection.create({
+      data: { orgId, integrationKey: found.row.key, name: input.name.trim(), authMode: 'NONE', status: 'ACTIVE', config: config.data as Prisma.InputJsonValue },
+    });
+    return tx.connection.update({
+      where: { id: created.id },
+      data: { credentials: hub.vault.encryptJson({ initialData } satisfies ManifestCredentials, vaultContext.connection(created.id)) },
+    });
+  });
+  await recordActivity(hub.db, {
+    orgId,
+    type: 'connection.created',
+    message: `Connection "${connection.name}" to ${found.row.displayName} created`,
+    connectionId: connection.id,
+    data: { integrationKey: found.row.key, authMode: 'NONE', manifest: true },
+  });
+  if (found.definition.kind === 'MANIFEST' && isSyncManifest(found.definition.manifest)) await ensureSyncState(hub, connection, 'users');
+  return connection;
+}
+
+const ACTIONS = ['execute', 'exists', 'revoke'] as const;
+
+const Subject = z
+  .object({ email: z.email({ message: 'a valid email is required' }) })
+  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()], { message: 'subject fields are strings, numbers or booleans' }));
+
+export interface RunManifestRequest {
+  connectionId: string;
+  action: (typeof ACTIONS)[number];
+  subject?: unknown;
+  form?: unknown;
+  idempotencyKey?: string | null;
+  retryAfterSeconds?: number | null;
+}
+
+/** Checks the subject and the form, then starts a durable manifest run. */
+export async function runManifest(hub: Hub, orgId: string, request: RunManifestRequest): Promise<Run> {
+  const { prisma } = hub.db;
+  const connection = await prisma.connection.findFirst({ where: { id: request.connectionId, orgId } });
+  if (!connection) throw notFound('Connection');
+  const found = await findManifest(hub.db, orgId, connection.integrationKey);
+  if (!found || found.definition.kind !== 'MANIFEST') fail('Invalid manifest run', [{ path: 'input.connectionId', message: 'not a connection to a manifest (custom tools run with runAction)' }]);
+  const manifest = found.definition.manifest;
+  const issues: InputIssue[] = [];
+  if (request.action === 'execute' && isSyncManifest(manifest)) issues.push({ path: 'input.action', message: 'a sync users manifest runs with startSync' });
+  if (request.action === 'exists' && !manifest.exists) issues.push({ path: 'input.action', message: 'this manifest has no exists check' });
+  if (request.action === 'revoke' && !manifest.revoke) issues.push({ path: 'input.action', message: 'this manifest has no revoke requests' });
+  const subject = Subject.safeParse(request.subject ?? {});
+  if (!subject.success) issues.push(...zodIssues(subject.error, 'input.subject'));
+  const form: Record<string, unknown> = {};
+  const given = (request.form ?? {}) as Record<string, unknown>;
+  if (typeof given !== 'object' || Array.isArray(given)) issues.push({ path: 'input.form', message: 'an object of form values' });
+  else if (request.action === 'execute') {
+    for (const field of manifest.form) {
+      const value = given[field.id];
+      const ok = field.type === 'multiple_choice' ? Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number') : typeof value === 'string' || typeof value === 'number';
+      if (!ok) issues.push({ path: `input.form.${field.id}`, message: field.type === 'multiple_choice' ? 'a list of choices is required' : `${field.name}: a value is required` });
+      else form[field.id] = value;
+    }
+    for (const extra of Object.keys(given).filter((k) => !manifest.form.some((f) => f.id === k))) issues.push({ path: `input.form.${extra}`, message: 'not in the manifest\'s form' });
+  }
+  const retry = request.retryAfterSeconds ?? DEFAULT_MANIFEST_RETRY_SECONDS;
+  if (!Number.isInteger(retry) || retry < 0 || retry > 7 * 86_400) issues.push({ path: 'input.retryAfterSeconds', message: 'whole seconds between 0 and 604800' });
+  if (issues.length || !subject.success) fail('Invalid manifest run', issues);
+
+  const email = subject.data.email.toLowerCase();
+  await prisma.manifestSubject.upsert({ where: { orgId_email: { orgId, email } }, create: { orgId, email }, update: {} });
+  const input: ManifestRunInput = { action: request.action, subject: { ...subject.data }, form };
+  let run: Run;
+  try {
+    run = await prisma.run.create({
+      data: { orgId, kind: 'MANIFEST', action: request.action, connectionId: connection.id, input: input as unknown as Prisma.InputJsonValue, idempotencyKey: request.idempotencyKey ?? null },
+    });
+  } catch (err) {
+    if (request.idempotencyKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      const existing = await prisma.run.findFirstOrThrow({ where: { orgId, idempotencyKey: request.idempotencyKey } });
+      if (existing.status === 'QUEUED') await dispatchManifest(hub, existing, connection.integrationKey, retry);
+      return existing;
+    }
+    throw err;
+  }
+  await recordRunEvent(hub.db, run, 'queued');
+  await dispatchManifest(hub, run, connection.integrationKey, retry);
+  return run;
+}
+
+async function dispatchManifest(hub: Hub, run: Run, integrationKey: string, retryAfterSeconds: number) {
+  try {
+    await startManifestWorkflow(hub.temporal, { ...run, integrationKey }, { retryAfterMs: retryAfterSeconds * 1000 });
+  } catch (err) {
+    hub.logger.error({ err, runId: run.id }, 'could not start the manifest workflow');
+    await hub.db.prisma.run.updateMany({ where: { id: run.id, status: 'QUEUED' }, data: { status: 'FAILED', error: 'Could not start: the workflow service is unreachable', finishedAt: new Date() } });
+    await announceRunChange(hub.db, { id: run.id, orgId: run.orgId });
+    throw unavailable('The workflow service is unreachable; the run was not started. Retry with the same idempotencyKey.');
+  }
+}
+
+export interface FormField {
+  id: string;
+  name: string;
+  type: string;
+  options: Array<{ value: string; name: string }> | null;
+}
+
+const FORM_TIMEOUT_MS = 15_000;
+
+/** The manifest's form for a connection, with `choice` options fetched from the API (`data_from`, `choice_value`, `choice_name`). */
+export async function manifestForm(hub: Hub, orgId: string, connectionId: string): Promise<FormField[]> {
+  const connection = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
+  if (!connection) throw notFound('Connection');
+  const found = await findManifest(hub.db, orgId, connection.integrationKey);
+  if (!found || found.definition.kind !== 'MANIFEST') fail('Invalid form request', [{ path: 'connectionId', message: 'not a connection to a manifest' }]);
+  const manifest = found.definition.manifest;
+  const initialData = connection.credentials ? hub.vault.decryptJson<ManifestCredentials>(connection.credentials, vaultContext.connection(connection.id)).initialData ?? {} : {};
+  const scope = manifestScope({ initialData });
+  const fields: FormField[] = [];
+  for (const field of manifest.form) {
+    if (field.type === 'input') {
+      fields.push({ id: field.id, name: field.name, type: field.type, options: null });
+      continue;
+    }
+    let items: unknown[] = field.items ?? [];
+    if (field.url) {
+      try {
+        const response = await sendRequest(
+          hub,
+          { url: await renderValue(field.url, scope), method: field.method, headers: await renderValue(field.headers ?? manifest.headers, scope) },
+          { overrides: hostOverridesFor(connection.config as Record<string, unknown>), signal: AbortSignal.timeout(FORM_TIMEOUT_MS) },
+        );
+        if (response.status >= 400) throw new Error(`the provider answered ${response.status}`);
+        const list = readDotPath(response.data, field.data_from);
+        if (!Array.isArray(list)) throw new Error(`data_from "${field.data_from ?? ''}" is not a list`);
+        items = list;
+      } catch (err) {
+        // Never echo the provider's body or the rendered URL: they may hold initial data.
+        throw unavailable(`Could not fetch the options of form field "${field.id}": ${(err as Error).message.split(':')[0]}`);
+      }
+    }
+    const valueKey = field.items ? 'id' : field.choice_value;
+    const nameKey = field.items ? 'name' : field.choice_name;
+    fields.push({
+      id: field.id,
+      name: field.name,
+      type: field.type,
+      options: items.map((item) => ({ value: String(readDotPath(item, valueKey) ?? ''), name: String(readDotPath(item, nameKey) ?? '') })),
+    });
+  }
+  return fields;
+}
