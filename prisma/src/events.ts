@@ -29,22 +29,13 @@ export interface ActivityInput {
   runId?: string | null;
 }
 
+/**
+ * One feed entry, its notice, and its outgoing-webhook Deliveries (with the dispatcher's
+ * wake-up), all in one transaction: one commit for the lot.
+ */
 export async function recordActivity(db: Database, event: ActivityInput) {
-  const row = await db.prisma.activityEvent.create({
-    data: {
-      orgId: event.orgId,
-      type: event.type,
-      message: event.message,
-      level: event.level ?? 'info',
-      data: event.data,
-      connectionId: event.connectionId ?? null,
-      runId: event.runId ?? null,
-    },
-  });
-  await notify(db, CHANNELS.activity, { id: row.id, orgId: row.orgId, type: row.type });
-  // Outgoing webhooks: PENDING Deliveries for matching subscriptions (started by the api's dispatcher).
-  if ((await fanOut(db, row)) > 0) await notify(db, CHANNELS.deliveries, { id: row.id, orgId: row.orgId });
-  return row;
+  const [row] = await recordActivities(db, [event]);
+  return row!;
 }
 
 /**
@@ -55,12 +46,12 @@ export async function recordActivity(db: Database, event: ActivityInput) {
  */
 export async function recordActivities(db: Database, events: ActivityInput[], { durable = true } = {}) {
   if (events.length === 0) return [];
-  const rows = await db.prisma.$transaction(async (tx) => {
+  return db.prisma.$transaction(async (tx) => {
     if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
-    return writeActivities(tx, events);
+    const rows = await writeActivities(tx, events);
+    await fanOutActivities(tx, rows);
+    return rows;
   });
-  await fanOutActivities(db, rows);
-  return rows;
 }
 
 type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
@@ -87,11 +78,14 @@ export async function writeActivities(tx: Transaction, events: ActivityInput[]) 
   return created;
 }
 
-/** Outgoing webhooks for committed feed entries, and a wake-up for the delivery dispatcher. */
-export async function fanOutActivities(db: Database, rows: FanoutEvent[]): Promise<void> {
+/**
+ * Outgoing webhooks for feed entries, and a wake-up for the delivery dispatcher (a NOTIFY is
+ * sent when its transaction commits). Call it inside the transaction that wrote the entries.
+ */
+export async function fanOutActivities(tx: Transaction, rows: FanoutEvent[]): Promise<void> {
   let deliveries = 0;
-  for (const row of rows) deliveries += await fanOut(db, row);
-  if (deliveries > 0) await notify(db, CHANNELS.deliveries, { id: rows[0]!.id, orgId: rows[0]!.orgId });
+  for (const row of rows) deliveries += await fanOut(tx, row);
+  if (deliveries > 0) await tx.$executeRaw`SELECT pg_notify(${CHANNELS.deliveries}, ${JSON.stringify({ id: rows[0]!.id, orgId: rows[0]!.orgId })})`;
 }
 
 export type RunEventVerb = 'queued' | 'started' | 'succeeded' | 'failed' | 'cancelled';

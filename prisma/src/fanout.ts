@@ -40,16 +40,19 @@ export function deliveryPayload(event: Omit<FanoutEvent, 'orgId'>): Prisma.Input
   } as Prisma.InputJsonValue;
 }
 
-/** Creates the Deliveries of one event; returns how many. */
-export async function fanOut(db: Database, event: FanoutEvent): Promise<number> {
-  const subscriptions = await db.prisma.webhookSubscription.findMany({
+/** The part of a Prisma client (or of a transaction) fan-out uses. */
+type DeliveryWriter = Pick<Database['prisma'], 'webhookSubscription' | 'delivery'>;
+
+/** Creates the Deliveries of one event (inside the caller's transaction, if it passes one); returns how many. */
+export async function fanOut(client: DeliveryWriter, event: FanoutEvent): Promise<number> {
+  const subscriptions = await client.webhookSubscription.findMany({
     where: { orgId: event.orgId, enabled: true },
     select: { id: true, eventTypes: true },
   });
   const matching = subscriptions.filter((s) => s.eventTypes.some((p) => eventTypeMatches(p, event.type)));
   if (matching.length === 0) return 0;
   const payload = deliveryPayload(event);
-  await db.prisma.delivery.createMany({
+  await client.delivery.createMany({
     data: matching.map((s) => ({ orgId: event.orgId, subscriptionId: s.id, messageId: newMessageId(), eventType: event.type, payload })),
   });
   return matching.length;

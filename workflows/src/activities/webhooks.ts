@@ -232,13 +232,13 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const output = { payload, ...(Array.isArray(kept) ? { events: kept } : {}), ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
       const failed = result.status === 'FAILED';
       // The state change and its feed entry commit together: one disk flush per event.
-      const written = await prisma.$transaction(async (tx) => {
+      await prisma.$transaction(async (tx) => {
         const { count } = await tx.webhookEvent.updateMany({
           where: { id: eventId, status: { in: [...UNFINISHED] } },
           data: { status: result.status, error: result.error ?? null, output: output as Prisma.InputJsonValue, processedAt: new Date() },
         });
-        if (count !== 1) return [];
-        return writeActivities(tx, [
+        if (count !== 1) return;
+        const rows = await writeActivities(tx, [
           {
             orgId: event.orgId,
             type: failed ? 'webhook.failed' : 'webhook.processed',
@@ -253,8 +253,8 @@ export function createWebhookActivities(deps: ActivityDeps) {
             },
           },
         ]);
+        await fanOutActivities(tx, rows);
       });
-      await fanOutActivities(db, written);
       if (!isOrdered(event.endpoint)) return {};
       const next = await prisma.webhookEvent.findFirst({
         where: {
