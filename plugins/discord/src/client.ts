@@ -88,10 +88,8 @@ export function discordError(err: unknown, what: string, client: Pick<DiscordCli
   }
   if (err instanceof DiscordAPIError) {
     // Discord's message (with the flattened field errors of "Invalid Form Body") and its JSON error code.
-    const text = `${err.message}${typeof err.code === 'number' && err.code !== 0 ? ` (code ${err.code})` : ''}`;
-    const mapped = errorForResponse({ status: err.status, headers: {}, text }, what);
-    Object.assign(mapped.details ?? {}, { discordCode: err.code });
-    return mapped;
+    const message = `${err.message}${typeof err.code === 'number' && err.code !== 0 ? ` (code ${err.code})` : ''}`;
+    return errorForResponse({ status: err.status, headers: {} }, what, { message, details: { discordCode: err.code } });
   }
   if (err instanceof HTTPError) return errorForResponse({ status: err.status, headers: {}, text: err.message }, what);
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return new TransientError(`${what} timed out`);

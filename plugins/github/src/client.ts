@@ -4,7 +4,7 @@
 // errors.
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
-import { AuthError, errorForResponse, PermanentError, RateLimitError, TransientError, type AuthMode, type PluginError } from '@patchbay/sdk';
+import { AuthError, errorForResponse, headersRecord, PermanentError, RateLimitError, TransientError, type AuthMode, type PluginError } from '@patchbay/sdk';
 
 export const GITHUB_API = 'https://api.github.com';
 export const USER_AGENT = 'patchbay-plugin-github/0.1.0';
@@ -53,7 +53,7 @@ export function githubError(err: unknown, what: string, now = Date.now()): Plugi
     return new TransientError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
   }
   const status = failure.status;
-  const headers = Object.fromEntries(Object.entries(failure.response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v ?? '')]));
+  const headers = headersRecord(failure.response?.headers);
   const message = githubMessage(failure.response?.data) ?? failure.message ?? '';
   const detail = `${what} answered ${status}: ${message}`;
   // Primary rate limit: 403 (or 429) with x-ratelimit-remaining: 0; wait until x-ratelimit-reset.
@@ -67,7 +67,7 @@ export function githubError(err: unknown, what: string, now = Date.now()): Plugi
     return new RateLimitError(detail, headers['retry-after'] ? parseSeconds(headers['retry-after']) : 60_000, { status });
   }
   if (status === 401) return new AuthError(detail, { status });
-  return errorForResponse({ status, headers, text: JSON.stringify({ message }) }, what);
+  return errorForResponse({ status, headers }, what, { message });
 }
 
 function parseSeconds(value: string): number | undefined {

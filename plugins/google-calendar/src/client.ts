@@ -4,7 +4,7 @@
 // gaxios failures (Google's `{ error: { code, message, errors: [{ reason }] } }`) into the SDK's
 // typed errors.
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
-import { AuthError, errorForResponse, parseRetryAfter, RateLimitError, TransientError, type OAuth2Credentials, type PluginError } from '@patchbay/sdk';
+import { AuthError, errorForResponse, headersRecord, parseRetryAfter, RateLimitError, TransientError, type OAuth2Credentials, type PluginError } from '@patchbay/sdk';
 
 export const GOOGLE_API = 'https://www.googleapis.com/';
 
@@ -51,7 +51,7 @@ export function googleError(err: unknown, what: string): PluginError | Error {
   const failure = err as GaxiosFailure;
   const status = failure?.response?.status ?? (typeof failure?.status === 'number' ? failure.status : undefined);
   if (status === undefined) return new TransientError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
-  const headers = plainHeaders(failure.response?.headers);
+  const headers = headersRecord(failure.response?.headers);
   const body = (failure.response?.data ?? {}) as { error?: { message?: string; errors?: Array<{ reason?: string }> } | string; error_description?: string };
   const apiError = typeof body.error === 'object' ? body.error : undefined;
   const reasons = (apiError?.errors ?? []).map((e) => e.reason).filter((r): r is string => typeof r === 'string');
@@ -60,15 +60,5 @@ export function googleError(err: unknown, what: string): PluginError | Error {
     return new RateLimitError(`${what} answered ${status}: ${message}`, parseRetryAfter(headers['retry-after']), { status, reasons });
   }
   if (status === 401) return new AuthError(`${what} answered 401: ${message}`, { status });
-  return errorForResponse({ status, headers, text: JSON.stringify({ message }) }, what);
-}
-
-function plainHeaders(headers: unknown): Record<string, string> {
-  if (!headers) return {};
-  if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    const out: Record<string, string> = {};
-    (headers as Headers).forEach((value, key) => (out[key.toLowerCase()] = value));
-    return out;
-  }
-  return Object.fromEntries(Object.entries(headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  return errorForResponse({ status, headers }, what, { message });
 }

@@ -1,32 +1,7 @@
-// The provider-neutral calendar shapes, shared in spirit with outlook-calendar: the same action
-// keys return the same fields whichever provider a connection uses.
-import { z, type ActionContext } from '@patchbay/sdk';
+// How a Google Calendar event maps onto the SDK's provider-neutral calendar event (the same
+// fields the Outlook Calendar plugin returns), and the inputs the actions share.
+import { z, type ActionContext, type CalendarEvent } from '@patchbay/sdk';
 import type { calendar_v3 } from '@googleapis/calendar';
-
-export const attendeeSchema = z.object({
-  email: z.string().describe('Email address'),
-  name: z.string().nullable(),
-  type: z.enum(['required', 'optional', 'resource']).describe('required, optional, or resource (a room or equipment)'),
-  response: z.enum(['accepted', 'declined', 'tentative', 'needsAction', 'organizer']).nullable().describe('Their answer so far; organizer for the organizer'),
-});
-
-export const eventSchema = z.object({
-  id: z.string().describe('Event id'),
-  title: z.string().describe('Summary (empty when the event has none or is private)'),
-  description: z.string().nullable().describe('Description (HTML or text, as the provider stores it)'),
-  start: z.string().describe('RFC 3339 start with an offset; YYYY-MM-DD for an all-day event'),
-  end: z.string().describe('RFC 3339 end (exclusive), like start'),
-  timeZone: z.string().describe("The event's IANA time zone (the calendar's when the event names none)"),
-  allDay: z.boolean(),
-  attendees: z.array(attendeeSchema),
-  location: z.string().nullable(),
-  url: z.string().nullable().describe('Link that opens the event in the provider'),
-  meetingUrl: z.string().nullable().describe('Online meeting join link (Google Meet), if any'),
-  organizer: z.object({ email: z.string(), name: z.string().nullable() }).nullable(),
-  status: z.enum(['confirmed', 'cancelled']),
-});
-
-export type CalendarEvent = z.output<typeof eventSchema>;
 
 const RESPONSES: Record<string, NonNullable<CalendarEvent['attendees'][number]['response']>> = {
   accepted: 'accepted',

@@ -4,7 +4,7 @@
 // middleware remembers the last response, so even an error body the SDK cannot parse keeps
 // its status and headers for the typed error.
 import { Client } from '@hubspot/api-client';
-import { AuthError, errorForResponse, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext } from '@patchbay/sdk';
+import { AuthError, errorForResponse, headersRecord, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext } from '@patchbay/sdk';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
 
@@ -125,7 +125,7 @@ export function toPluginError(err: unknown, last: LastResponse | undefined, what
     if (err instanceof TypeError) return new TransientError(`${what} failed: ${String((err as Error).cause ?? err.message)}`);
     return new PermanentError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
   }
-  const headers = lowerCase((fromSdk ? (apiError.headers as Record<string, string>) : last?.headers) ?? {});
+  const headers = headersRecord(fromSdk ? apiError.headers : last?.headers);
   const message = fromSdk ? describeHubSpotError(apiError.body) : '';
   const text = `${what} answered ${status}${message ? `: ${message}` : ''}`;
   const details = { status };
@@ -134,11 +134,7 @@ export function toPluginError(err: unknown, last: LastResponse | undefined, what
     const window = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
     return new RateLimitError(text, parseRetryAfter(headers['retry-after']) ?? (Number.isFinite(window) && window > 0 ? window : undefined), details);
   }
-  return errorForResponse({ status, headers, text: JSON.stringify({ message }) }, what);
-}
-
-function lowerCase(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return errorForResponse({ status, headers }, what, { message });
 }
 
 /** The shape actions return for a CRM object. */

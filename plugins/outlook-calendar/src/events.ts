@@ -1,32 +1,7 @@
-// The provider-neutral event shape every calendar plugin returns (the Google Calendar plugin uses
-// the same), and how a Microsoft Graph event maps onto it.
-import { z } from '@patchbay/sdk';
+// How a Microsoft Graph event maps onto the SDK's provider-neutral calendar event (the same
+// fields the Google Calendar plugin returns), and the inputs the actions share.
+import { z, type CalendarEvent } from '@patchbay/sdk';
 import { fromGraph, trimGraphDateTime } from './time.ts';
-
-export const attendeeOutput = z.object({
-  email: z.string().describe('Email address'),
-  name: z.string().nullable(),
-  type: z.enum(['required', 'optional', 'resource']).describe('required, optional, or resource (a room or equipment)'),
-  response: z.enum(['accepted', 'declined', 'tentative', 'needsAction', 'organizer']).nullable().describe('Their answer so far'),
-});
-
-export const eventOutput = z.object({
-  id: z.string().describe('Event id'),
-  title: z.string().describe('Subject'),
-  description: z.string().nullable().describe('Body (HTML or text, as the provider stores it)'),
-  start: z.string().describe('RFC 3339 start with Z or an offset (a bare local time only for a Windows-only zone name, see timeZone); YYYY-MM-DD for an all-day event'),
-  end: z.string().describe('RFC 3339 end (exclusive), like start'),
-  timeZone: z.string().describe('The zone start and end are expressed in'),
-  allDay: z.boolean(),
-  attendees: z.array(attendeeOutput),
-  location: z.string().nullable(),
-  url: z.string().nullable().describe('Link that opens the event in the provider'),
-  meetingUrl: z.string().nullable().describe('Online meeting join link (Teams), if any'),
-  organizer: z.object({ email: z.string(), name: z.string().nullable() }).nullable(),
-  status: z.enum(['confirmed', 'cancelled']),
-});
-
-export type NeutralEvent = z.infer<typeof eventOutput>;
 
 interface GraphEmail {
   emailAddress?: { name?: string | null; address?: string | null } | null;
@@ -51,7 +26,7 @@ export interface GraphEvent {
 /** The $select that fetches what toNeutralEvent reads. */
 export const EVENT_FIELDS = 'id,subject,body,start,end,isAllDay,isCancelled,location,attendees,organizer,webLink,onlineMeeting';
 
-const RESPONSES: Record<string, NeutralEvent['attendees'][number]['response']> = {
+const RESPONSES: Record<string, CalendarEvent['attendees'][number]['response']> = {
   accepted: 'accepted',
   declined: 'declined',
   tentativelyAccepted: 'tentative',
@@ -60,7 +35,7 @@ const RESPONSES: Record<string, NeutralEvent['attendees'][number]['response']> =
   organizer: 'organizer',
 };
 
-export function toNeutralEvent(event: GraphEvent): NeutralEvent {
+export function toNeutralEvent(event: GraphEvent): CalendarEvent {
   const organizer = event.organizer?.emailAddress?.address ? { email: event.organizer.emailAddress.address, name: event.organizer.emailAddress.name ?? null } : null;
   return {
     id: event.id,

@@ -5,8 +5,8 @@
 //
 // Time zones: a fixed table of offsets (no daylight saving), so tests use winter dates. It is
 // deliberately not the plugin's Intl-based conversion, so each checks the other.
-import type { AuthMode, PluginDefinition } from '@patchbay/sdk';
-import { runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
+import type { PluginDefinition } from '@patchbay/sdk';
+import { useFakeProvider, type FakeResponse, type RecordedRequest } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 const ZONES: Record<string, number> = {
@@ -260,28 +260,7 @@ export function fakeCalendarGraph(state: FakeCalendarState = defaultCalendarStat
   return { state, handle };
 }
 
-
-/**
- * For a vitest file: one fake for the file, reset to the default state before each test, and
- * `run(action, input)` running an action of `plugin` against it as an OAUTH2 connection would.
- */
+/** For a vitest file: one fake for the file, reset before each test; `run(action, input, accessToken?)` runs an action of `plugin` as an OAUTH2 connection. */
 export function useFakeCalendar(plugin: PluginDefinition) {
-  const graph = fakeCalendarGraph();
-  const kit = {
-    ...graph,
-    server: undefined as unknown as FakeServer,
-    baseUrl: '',
-    run: (action: string, input: unknown, accessToken: string = graph.state.accessToken): Promise<any> =>
-      runTestAction(plugin, action, { mode: 'OAUTH2' as AuthMode, credentials: { accessToken }, config: { baseUrl: kit.baseUrl }, input }),
-  };
-  beforeAll(async () => {
-    kit.server = await startFakeServer(kit.handle);
-    kit.baseUrl = `${kit.server.url}/v1.0`;
-  });
-  afterAll(() => kit.server?.close());
-  beforeEach(() => {
-    Object.assign(kit.state, defaultCalendarState());
-    kit.server.requests.length = 0;
-  });
-  return kit;
+  return useFakeProvider({ beforeAll, afterAll, beforeEach }, { plugin, fake: fakeCalendarGraph(), initialState: defaultCalendarState, basePath: '/v1.0' });
 }

@@ -7,7 +7,7 @@ import { deleteEvent } from './actions/delete-event.ts';
 import { freeBusy } from './actions/free-busy.ts';
 import { listEvents } from './actions/list-events.ts';
 import { outlookOAuth } from './auth.ts';
-import { GRAPH_BASE_URL } from './client.ts';
+import { GRAPH_BASE_URL } from '@patchbay/microsoft-graph';
 
 export const outlookCalendarPlugin = definePlugin({
   key: 'outlook-calendar',

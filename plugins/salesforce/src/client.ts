@@ -7,7 +7,7 @@
 // jsforce gets no refresh token and no OAuth2 client, so it can never refresh on its own: an
 // expired session surfaces as AuthError and the hub refreshes, then Temporal retries.
 import { PassThrough } from 'node:stream';
-import { AuthError, errorForResponse, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext, type ActionLogger } from '@patchbay/sdk';
+import { AuthError, errorForResponse, headersRecord, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext, type ActionLogger } from '@patchbay/sdk';
 // jsforce is pinned to 3.10.16: later 3.10 releases need Node 22 (undici 8) just to load.
 import { Connection, type HttpRequest as JsforceHttpRequest, type HttpResponse as JsforceHttpResponse } from 'jsforce';
 
@@ -83,7 +83,7 @@ export class SalesforceClient {
       if (timeout.aborted) throw new TransientError(`${what} timed out after ${REQUEST_TIMEOUT_MS / 1000} s`);
       throw new TransientError(`${what} failed: ${String((err as Error).cause ?? (err as Error).message)}`);
     }
-    const response: JsforceHttpResponse = { statusCode: res.status, headers: Object.fromEntries(res.headers.entries()), body: await res.text() };
+    const response: JsforceHttpResponse = { statusCode: res.status, headers: headersRecord(res.headers), body: await res.text() };
     this.last = response;
     return response;
   }
@@ -139,5 +139,5 @@ export function toPluginError(err: unknown, last: JsforceHttpResponse | undefine
   // An unhandled Apex exception (500 APEX_ERROR) is a bug in the org's code: retrying cannot help.
   if (codes.has('APEX_ERROR')) return new PermanentError(text, details);
   // Everything else follows the SDK's status mapping (5xx transient, other 4xx permanent).
-  return errorForResponse({ status, headers: last!.headers, text: JSON.stringify({ message }) }, what);
+  return errorForResponse({ status, headers: last!.headers }, what, { message });
 }

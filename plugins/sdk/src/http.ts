@@ -118,15 +118,26 @@ function resolveUrl(url: string, baseUrl?: string): URL {
   return new URL(url.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
 }
 
+export interface ErrorForResponseOptions {
+  /**
+   * The provider's message, when the caller has already read it from the body (vendor SDKs
+   * parse error bodies themselves); it replaces the message errorForResponse would pull from `text`.
+   */
+  message?: string;
+  /** More facts for the error's details (a provider error code, say), beside `status`. */
+  details?: Record<string, unknown>;
+}
+
 /**
  * The typed error for a failed provider response: 401 → AuthError (refresh and retry),
  * 429 → RateLimitError (honours Retry-After), other 4xx → PermanentError with the provider's
- * message, 5xx → TransientError. Usable by plugins built on vendor SDKs too.
+ * message, 408/5xx → TransientError (RateLimitError when Retry-After says when). Usable by
+ * plugins built on vendor SDKs too. `headers` must have lower-cased names (see headersRecord).
  */
-export function errorForResponse(res: Pick<HttpResponse, 'status' | 'headers' | 'text'>, what = 'request') {
-  const detail = providerMessage(res.text);
+export function errorForResponse(res: Pick<HttpResponse, 'status' | 'headers'> & { text?: string }, what = 'request', options: ErrorForResponseOptions = {}) {
+  const detail = options.message !== undefined ? options.message.slice(0, MAX_ERROR_BODY) : providerMessage(res.text ?? '');
   const message = `${what} answered ${res.status}${detail ? `: ${detail}` : ''}`;
-  const details = { status: res.status };
+  const details = { status: res.status, ...options.details };
   if (res.status === 401) return new AuthError(message, details);
   if (res.status === 429) return new RateLimitError(message, parseRetryAfter(res.headers['retry-after']), details);
   if (res.status === 408 || res.status >= 500) {
@@ -134,6 +145,27 @@ export function errorForResponse(res: Pick<HttpResponse, 'status' | 'headers' | 
     return retryAfter !== undefined ? new RateLimitError(message, retryAfter, details) : new TransientError(message, details);
   }
   return new PermanentError(message, details);
+}
+
+/**
+ * Response headers as errorForResponse reads them, from whatever a vendor library hands over: a
+ * fetch `Headers`, AxiosHeaders, or a plain object with names in any case and values that may be
+ * numbers or lists (Node). Names are lower-cased, lists joined, absent values left out.
+ */
+export function headersRecord(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  let source: Array<[string, unknown]>;
+  if (typeof (headers as { toJSON?: unknown }).toJSON === 'function') source = Object.entries((headers as { toJSON(): Record<string, unknown> }).toJSON()); // AxiosHeaders
+  // By shape rather than instanceof: libraries bring their own fetch (gaxios' Headers are not Node's).
+  else if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
+    source = [];
+    (headers as Headers).forEach((value, name) => source.push([name, value]));
+  } else source = Object.entries(headers as Record<string, unknown>);
+  for (const [name, value] of source) {
+    if (value !== undefined && value !== null) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
 }
 
 /** Retry-After as milliseconds: either delta-seconds or an HTTP date. */

@@ -1,4 +1,5 @@
 export * from './auth.ts';
+export * from './calendar.ts';
 export * from './catalog.ts';
 export * from './define.ts';
 export * from './errors.ts';

@@ -10,6 +10,7 @@ import {
   definePlugin,
   describePlugin,
   errorForResponse,
+  headersRecord,
   executeAction,
   none,
   parseRetryAfter,
@@ -90,6 +91,18 @@ describe('provider errors', () => {
     expect(err.retryAfterMs).toBe(7000);
     expect(parseRetryAfter(new Date(Date.now() + 5_000).toUTCString())).toBeGreaterThan(3_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+  it('takes a message the caller already read, and more details', () => {
+    const err = errorForResponse({ status: 404, headers: {}, text: '{"message":"from the body"}' }, 'GET /x', { message: 'Not found (code 10003)', details: { providerCode: 10003 } });
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toBe('GET /x answered 404: Not found (code 10003)');
+    expect(err.details).toEqual({ status: 404, providerCode: 10003 });
+    expect(errorForResponse({ status: 400, headers: {} }, 'GET /x', { message: '' }).message).toBe('GET /x answered 400');
+  });
+  it('reads headers from a fetch Headers or a plain object of any case', () => {
+    expect(headersRecord(new Headers({ 'Retry-After': '3' }))).toEqual({ 'retry-after': '3' });
+    expect(headersRecord({ 'Retry-After': 3, 'Set-Cookie': ['a=1', 'b=2'], 'X-Gone': undefined })).toEqual({ 'retry-after': '3', 'set-cookie': 'a=1, b=2' });
+    expect(headersRecord(undefined)).toEqual({});
   });
 });
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { AuthMode } from './auth.ts';
 import type { PluginDefinition, TriggerResponse } from './define.ts';
 import { executeAction, type ContextOptions } from './execute.ts';
+import { headersRecord } from './http.ts';
 import { executeTriggerRequest, parseTriggerBody, triggerOf } from './triggers.ts';
 import { verifiers, type VerifyResult } from './webhooks/index.ts';
 
@@ -32,7 +33,7 @@ export interface FakeServer {
 
 /** Starts an HTTP server on a free loopback port; the handler answers each request. */
 export async function startFakeServer(
-  handler: (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>,
+  handler: FakeHandler,
 ): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const server = http.createServer(async (req, res) => {
@@ -65,8 +66,68 @@ export async function startFakeServer(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Clients keep connections alive between requests; without this close() waits ~5 s for them to time out.
+        server.closeAllConnections();
+      }),
   };
+}
+
+/**
+ * The test runner's lifecycle hooks (vitest's or jest's), passed in so the SDK depends on no
+ * test runner: `useFakeProvider({ beforeAll, afterAll, beforeEach }, …)`.
+ */
+export interface TestLifecycle {
+  beforeAll(fn: () => unknown): void;
+  afterAll(fn: () => unknown): void;
+  beforeEach(fn: () => unknown): void;
+}
+
+export type FakeHandler = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
+
+export interface FakeProviderOptions<State extends object, Handler extends FakeHandler = FakeHandler> {
+  plugin: PluginDefinition;
+  /** The fake's live state and its request handler (the handler reads the state on each request). */
+  fake: { state: State; handle: Handler };
+  /** A fresh state; copied over the live one before each test. */
+  initialState: () => State;
+  /** The API's path on the fake (e.g. "/v1.0"); connections get `<server url><basePath>` as baseUrl. */
+  basePath?: string;
+  /**
+   * The connection a run uses; `secret` is run()'s optional third argument (a wrong token, say).
+   * Default: an OAUTH2 connection whose access token is `secret`, else `state.accessToken`.
+   */
+  connection?(state: State, secret?: string): { mode: AuthMode; credentials: unknown };
+}
+
+const bearerConnection = (state: object, secret?: string) => ({ mode: 'OAUTH2' as AuthMode, credentials: { accessToken: secret ?? (state as { accessToken?: unknown }).accessToken } });
+
+/**
+ * For a test file: one fake provider server for the file, its state reset and its recorded
+ * requests cleared before each test, and `run(action, input, secret?)` running an action of
+ * `plugin` against it.
+ */
+export function useFakeProvider<State extends object, Handler extends FakeHandler>(lifecycle: TestLifecycle, options: FakeProviderOptions<State, Handler>) {
+  const kit = {
+    state: options.fake.state,
+    handle: options.fake.handle,
+    server: undefined as unknown as FakeServer,
+    baseUrl: '',
+    run: (action: string, input: unknown, secret?: string): Promise<any> =>
+      runTestAction(options.plugin, action, { ...(options.connection ?? bearerConnection)(kit.state, secret), config: { baseUrl: kit.baseUrl }, input }),
+  };
+  lifecycle.beforeAll(async () => {
+    kit.server = await startFakeServer(kit.handle);
+    kit.baseUrl = `${kit.server.url}${options.basePath ?? ''}`;
+  });
+  lifecycle.afterAll(() => kit.server?.close());
+  lifecycle.beforeEach(() => {
+    Object.assign(kit.state, options.initialState());
+    kit.server.requests.length = 0;
+  });
+  return kit;
 }
 
 /** Runs one action the way the hub does: templates rendered, input and output validated. */
@@ -116,7 +177,7 @@ export async function deliverTrigger(
   },
 ): Promise<TriggerDelivery> {
   const definition = triggerOf(plugin, trigger);
-  const headers = Object.fromEntries(Object.entries(options.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = headersRecord(options.headers);
   const url = options.url ?? 'http://127.0.0.1/hooks/test';
   const verification = await verifiers[definition.verification ?? 'NONE'].verify({
     rawBody: Buffer.from(options.rawBody, 'utf8'),

@@ -3,6 +3,7 @@
 import {
   AuthError,
   errorForResponse,
+  headersRecord,
   isPluginError,
   PermanentError,
   RateLimitError,
@@ -96,8 +97,7 @@ export function slackError(err: unknown, method: string, signal?: AbortSignal): 
   }
   if (err instanceof WebAPIHTTPError) {
     const text = typeof err.body === 'string' ? err.body : err.body === undefined ? '' : JSON.stringify(err.body);
-    const headers = Object.fromEntries(Object.entries(err.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    return errorForResponse({ status: err.statusCode, headers, text }, what);
+    return errorForResponse({ status: err.statusCode, headers: headersRecord(err.headers), text }, what);
   }
   if (err instanceof WebAPIRequestError) {
     const original = err.original;

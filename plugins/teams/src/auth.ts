@@ -1,6 +1,6 @@
 // How a user connects Microsoft Teams: Microsoft identity platform OAuth 2.0 (authorization code
 // + PKCE) with the delegated permissions the four actions need.
-import { microsoftOAuth } from './client.ts';
+import { microsoftOAuth } from '@patchbay/microsoft-graph';
 
 /** Delegated Microsoft Graph permissions, least privilege for each action. */
 export const TEAMS_SCOPES = [

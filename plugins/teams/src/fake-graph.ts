@@ -2,8 +2,8 @@
 // paths (with or without the /v1.0 prefix), `Authorization: Bearer`, absolute `@odata.nextLink`
 // URLs on the fake's own host, Graph error bodies `{ error: { code, message, innerError } }`, 429
 // with Retry-After, 401 InvalidAuthenticationToken, and Graph's rules for chats and messages.
-import type { AuthMode, PluginDefinition } from '@patchbay/sdk';
-import { runTestAction, startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '@patchbay/sdk/testing';
+import type { PluginDefinition } from '@patchbay/sdk';
+import { useFakeProvider, type FakeResponse, type RecordedRequest } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 export interface FakeUser {
@@ -222,28 +222,7 @@ export function fakeTeamsGraph(state: FakeTeamsState = defaultTeamsState()) {
   return { state, handle };
 }
 
-
-/**
- * For a vitest file: one fake for the file, reset to the default state before each test, and
- * `run(action, input)` running an action of `plugin` against it as an OAUTH2 connection would.
- */
+/** For a vitest file: one fake for the file, reset before each test; `run(action, input, accessToken?)` runs an action of `plugin` as an OAUTH2 connection. */
 export function useFakeTeams(plugin: PluginDefinition) {
-  const graph = fakeTeamsGraph();
-  const kit = {
-    ...graph,
-    server: undefined as unknown as FakeServer,
-    baseUrl: '',
-    run: (action: string, input: unknown, accessToken: string = graph.state.accessToken): Promise<any> =>
-      runTestAction(plugin, action, { mode: 'OAUTH2' as AuthMode, credentials: { accessToken }, config: { baseUrl: kit.baseUrl }, input }),
-  };
-  beforeAll(async () => {
-    kit.server = await startFakeServer(kit.handle);
-    kit.baseUrl = `${kit.server.url}/v1.0`;
-  });
-  afterAll(() => kit.server?.close());
-  beforeEach(() => {
-    Object.assign(kit.state, defaultTeamsState());
-    kit.server.requests.length = 0;
-  });
-  return kit;
+  return useFakeProvider({ beforeAll, afterAll, beforeEach }, { plugin, fake: fakeTeamsGraph(), initialState: defaultTeamsState, basePath: '/v1.0' });
 }

@@ -6,7 +6,7 @@ import { listTeams } from './actions/list-teams.ts';
 import { postChannelMessage } from './actions/post-channel-message.ts';
 import { sendChatMessage } from './actions/send-chat-message.ts';
 import { teamsOAuth } from './auth.ts';
-import { GRAPH_BASE_URL } from './client.ts';
+import { GRAPH_BASE_URL } from '@patchbay/microsoft-graph';
 
 export const teamsPlugin = definePlugin({
   key: 'teams',

@@ -3,7 +3,7 @@
 // connection's baseUrl, so regional gateways, proxies and fake servers work unchanged. The
 // library's own 429 retries stay off: Temporal retries. twilioCall turns its failures
 // (RestException `{ code, message, more_info, status }`, axios network errors) into typed errors.
-import { errorForResponse, TransientError, type PluginError } from '@patchbay/sdk';
+import { errorForResponse, headersRecord, TransientError, type PluginError } from '@patchbay/sdk';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 
@@ -61,8 +61,5 @@ export function twilioError(err: unknown, what: string, headers: Record<string, 
   if (typeof failure?.status !== 'number') return new TransientError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
   const code = typeof failure.code === 'number' || typeof failure.code === 'string' ? failure.code : undefined;
   const message = code !== undefined ? `Twilio error ${code}: ${failure.message ?? ''}${failure.moreInfo ? ` (${failure.moreInfo})` : ''}` : (failure.message ?? '');
-  const plainHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const error = errorForResponse({ status: failure.status, headers: plainHeaders, text: JSON.stringify({ message }) }, what);
-  Object.assign(error.details ?? {}, { twilioCode: code });
-  return error;
+  return errorForResponse({ status: failure.status, headers: headersRecord(headers) }, what, { message, details: { twilioCode: code } });
 }

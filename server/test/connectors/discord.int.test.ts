@@ -5,6 +5,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_BOT_USER, rateLimited, startFakeDiscord, type FakeDiscord } from '../../../plugins/discord/src/fake-discord.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { waitForEvent } from '../webhooks-helpers.ts';
 
 const BOT_TOKEN = 'MTEwMDAwMDAwMDAwMDAwMDAwMQ.GeE2eX.discord-e2e-bot-secret-4f3e2d1c';
@@ -14,29 +15,12 @@ const appKeys = generateKeyPairSync('ed25519');
 const PUBLIC_KEY_HEX = Buffer.from(appKeys.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
 
 const CreateConnection = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id status authMode lastError config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const CreateEndpoint = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id url verification } } }`;
 
 let hub: TestHub;
 let org: TestOrg;
 let discord: FakeDiscord;
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(connectionId: string, action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  // A failed run fails its workflow too; the Run row says how.
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   discord = await startFakeDiscord({ token: BOT_TOKEN, channels: [{ id: CHANNEL, guild_id: '1300000000000000001' }] });
@@ -45,8 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await discord?.close();
 });
 

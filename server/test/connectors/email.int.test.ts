@@ -5,35 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentFrom, startSmtpSink, type SmtpSink } from '../../../plugins/email/src/fake-smtp.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 
 const SMTP_USER = 'mailer@acme.test';
 const SMTP_PASSWORD = 'e2e-smtp-password-8d7c6b5a4f3e';
 
 const CreateConnection = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id status authMode lastError config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const TestConnection = `mutation($id: ID!) { testConnection(id: $id) { ok message } }`;
 
 let hub: TestHub;
 let org: TestOrg;
 let smtp: SmtpSink;
 let connectionId: string;
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  // A failed run fails its workflow too; the Run row says how.
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   smtp = await startSmtpSink({
@@ -45,8 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await smtp?.close();
 });
 
@@ -69,7 +52,7 @@ describe('Email (SMTP) through the hub', () => {
   });
 
   it('runs send_email: SUCCEEDED with the message id, and the server received the mail', async () => {
-    const run = await runToEnd('send_email', {
+    const run = await runToEnd(connectionId, 'send_email', {
       from: 'Acme Support <support@acme.test>',
       to: 'customer@example.com',
       subject: 'Your ticket #881',
@@ -92,7 +75,7 @@ describe('Email (SMTP) through the hub', () => {
   });
 
   it('fails the run at once when the server refuses the recipient (550)', async () => {
-    const run = await runToEnd('send_email', { from: 'support@acme.test', to: 'gone@example.com', subject: 'Hello?', text: 'Anyone there?' });
+    const run = await runToEnd(connectionId, 'send_email', { from: 'support@acme.test', to: 'gone@example.com', subject: 'Hello?', text: 'Anyone there?' });
     expect(run).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(run.error).toMatch(/550.*User unknown/);
     expect(smtp.messages).toHaveLength(1);

@@ -5,6 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { signGithubDelivery, startFakeGithub, type FakeGithub } from '../../../plugins/github/src/fake-github.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { waitForEvent } from '../webhooks-helpers.ts';
 
 const TOKEN = 'ghp_e2eSecretToken_5a4b3c2d1e0f9a8b7c6d';
@@ -14,8 +15,6 @@ const app = { id: 556677, slug: 'patchbay-e2e', publicKey: keys.publicKey, insta
 const KEY_FRAGMENT = keys.privateKey.split('\n')[5]!;
 
 const CreateConnection = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id status authMode lastError config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const CreateEndpoint = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id url } } }`;
 const WEBHOOK_SECRET = 'gh-e2e-webhook-secret-61f0c2d9';
 const DeleteConnection = `mutation($id: ID!) { deleteConnection(id: $id) { id } }`;
@@ -23,22 +22,7 @@ const DeleteConnection = `mutation($id: ID!) { deleteConnection(id: $id) { id } 
 let hub: TestHub;
 let org: TestOrg;
 let github: FakeGithub;
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(connectionId: string, action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  // A failed run fails its workflow too; the Run row says how.
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   github = await startFakeGithub({ tokens: [TOKEN], app });
@@ -47,8 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await github?.close();
 });
 

@@ -7,14 +7,13 @@ import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleCalendarRequest, newCalendarState } from '../../../plugins/google-calendar/src/fake-google-calendar.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { connectOAuth, fakeOAuthRoutes, type FakeTokens } from './oauth-connect.ts';
 
 const FIRST_TOKEN = 'ya29.e2e-first-access-token-7f6e5d';
 const SECOND_TOKEN = 'ya29.e2e-refreshed-access-token-4c3b2a';
 const REFRESH_TOKEN = '1//e2e-google-refresh-token-9a8b7c';
 
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const TestConnection = `mutation($id: ID!) { testConnection(id: $id) { ok message } }`;
 const ConnectionQuery = `query($id: ID!) { connection(id: $id) { id status authMode config lastError } }`;
 
@@ -24,22 +23,7 @@ let google: FakeServer;
 let connectionId: string;
 const calendar = newCalendarState({ tokens: [FIRST_TOKEN], owner: 'ada@example.com', timeZone: 'Europe/London' });
 let tokens: FakeTokens = { accessToken: FIRST_TOKEN, refreshToken: REFRESH_TOKEN, scope: 'https://www.googleapis.com/auth/calendar' };
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  // A failed run fails its workflow too; the Run row says how.
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 const calendarRequests = () => google.requests.filter((r) => r.url.startsWith('/calendar/v3/'));
 
@@ -52,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await google?.close();
 });
 
@@ -76,7 +59,7 @@ describe('Google Calendar through the hub', () => {
   let eventId: string;
   it('runs create_event: SUCCEEDED with the normalized event, the fake got the event', async () => {
     const before = calendarRequests().length;
-    const run = await runToEnd('create_event', {
+    const run = await runToEnd(connectionId, 'create_event', {
       summary: 'Quarterly planning',
       start: '2026-11-23T10:00:00',
       end: '2026-11-23T11:30:00',
@@ -102,7 +85,7 @@ describe('Google Calendar through the hub', () => {
   });
 
   it('runs free_busy across two calendars', async () => {
-    const run = await runToEnd('free_busy', { calendars: ['primary', 'bob@example.com'], timeMin: '2026-11-23T00:00:00Z', timeMax: '2026-11-24T00:00:00Z' });
+    const run = await runToEnd(connectionId, 'free_busy', { calendars: ['primary', 'bob@example.com'], timeMin: '2026-11-23T00:00:00Z', timeMax: '2026-11-24T00:00:00Z' });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output).toEqual({
       calendars: [
@@ -117,7 +100,7 @@ describe('Google Calendar through the hub', () => {
     calendar.tokens.add(SECOND_TOKEN);
     tokens = { ...tokens, accessToken: SECOND_TOKEN };
     const before = google.requests.length;
-    const run = await runToEnd('list_events', { timeMin: '2026-11-23T00:00:00Z', timeMax: '2026-11-24T00:00:00Z' });
+    const run = await runToEnd(connectionId, 'list_events', { timeMin: '2026-11-23T00:00:00Z', timeMax: '2026-11-24T00:00:00Z' });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output).toMatchObject({ truncated: false, events: [{ id: eventId, title: 'Quarterly planning' }] });
     const upstream = google.requests.slice(before);
@@ -129,7 +112,7 @@ describe('Google Calendar through the hub', () => {
   });
 
   it('runs delete_event', async () => {
-    const run = await runToEnd('delete_event', { eventId });
+    const run = await runToEnd(connectionId, 'delete_event', { eventId });
     expect(run).toMatchObject({ status: 'SUCCEEDED', output: { id: eventId, deleted: true } });
     expect(calendar.calendars.get('ada@example.com')!.events).toEqual([]);
     expect(calendarRequests().at(-1)!.method).toBe('DELETE');

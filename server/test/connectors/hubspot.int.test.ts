@@ -5,32 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHubSpot, type RunningFakeHubSpot } from '../../../plugins/hubspot/src/fake-hubspot.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 
 const PRIVATE_APP_TOKEN = 'pat-na1-5e2e0000-aaaa-bbbb-cccc-PrivateAppSecret7f3a';
 
 const CreateConnection = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id status authMode lastError config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 
 let hub: TestHub;
 let org: TestOrg;
 let portal: RunningFakeHubSpot;
 let connectionId: string;
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   portal = await startFakeHubSpot({ tokens: [PRIVATE_APP_TOKEN] });
@@ -39,8 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await portal?.close();
 });
 
@@ -58,7 +42,7 @@ describe('HubSpot through the hub', () => {
 
   it('runs create_contact: SUCCEEDED with the contact, and the fake got the POST with the token', async () => {
     const before = portal.requests.length;
-    const run = await runToEnd('create_contact', { email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', properties: { lifecyclestage: 'lead' } });
+    const run = await runToEnd(connectionId, 'create_contact', { email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', properties: { lifecyclestage: 'lead' } });
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     const output = run.output as { id: string; properties: Record<string, string> };
     expect(output).toMatchObject({ id: expect.stringMatching(/^\d+$/), archived: false, properties: { email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace' } });
@@ -73,7 +57,7 @@ describe('HubSpot through the hub', () => {
     const contact = [...portal.hubspot.contacts.values()].find((c) => c.properties.email === 'ada@example.com')!;
     portal.hubspot.failNext({ status: 429, headers: { 'retry-after': '1' }, json: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: 'e2e-429', policyName: 'SECONDLY' } });
     const before = portal.requests.length;
-    const run = await runToEnd('create_deal', { dealname: 'Analytical Engine', amount: 5000, dealstage: 'appointmentscheduled', contactId: contact.id });
+    const run = await runToEnd(connectionId, 'create_deal', { dealname: 'Analytical Engine', amount: 5000, dealstage: 'appointmentscheduled', contactId: contact.id });
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     const output = run.output as { id: string; associatedContactId: string };
     expect(output.associatedContactId).toBe(contact.id);
@@ -85,7 +69,7 @@ describe('HubSpot through the hub', () => {
 
   it("fails a duplicate contact at once (no retries) with HubSpot's message", async () => {
     const before = portal.requests.length;
-    const run = await runToEnd('create_contact', { email: 'ada@example.com' });
+    const run = await runToEnd(connectionId, 'create_contact', { email: 'ada@example.com' });
     expect(run).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(run.error).toMatch(/Contact already exists\. Existing ID: \d+ \[CONFLICT\]/);
     expect(portal.requests.length - before).toBe(1);

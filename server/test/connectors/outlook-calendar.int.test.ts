@@ -5,11 +5,10 @@
 import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCalendarState, fakeCalendarGraph } from '../../../plugins/outlook-calendar/src/fake-graph.ts';
-import { TestHub, type GqlResult, type TestOrg } from '../harness.ts';
+import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { connectOAuth, fakeOAuthRoutes } from './oauth-connect.ts';
 
-const RUN_ACTION = `mutation OutlookRunAction($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RUN = `query OutlookRun($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const CONNECTION = `query OutlookConnection($id: ID!) { connection(id: $id) { id status authMode config } }`;
 const REFRESH_TOKEN = 'outlook-e2e-refresh-token-0c9d';
 
@@ -17,13 +16,7 @@ let hub: TestHub;
 let org: TestOrg;
 let provider: FakeServer;
 const graph = fakeCalendarGraph({ ...defaultCalendarState(), accessToken: 'eyJ0eXAiOiJKV1Qi.outlook-e2e-access-token-93be41' });
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<GqlResult<T>> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  return result;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   provider = await startFakeServer((req) => fakeOAuthRoutes(req, { accessToken: graph.state.accessToken, refreshToken: REFRESH_TOKEN, scope: 'Calendars.ReadWrite offline_access' }) ?? graph.handle(req));
@@ -32,8 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await provider?.close();
 });
 
@@ -41,30 +33,19 @@ describe('outlook-calendar through the hub', () => {
   it('connects with OAuth and creates an event with attendees and a Teams meeting', async () => {
     const connectionId = await connectOAuth(hub, org, { integrationKey: 'outlook-calendar', providerUrl: provider.url, config: { baseUrl: `${provider.url}/v1.0` } });
     const connection = await gql<{ connection: { status: string; authMode: string; config: Record<string, unknown> } }>(CONNECTION, { id: connectionId });
-    expect(connection.data!.connection).toMatchObject({ status: 'ACTIVE', authMode: 'OAUTH2', config: { baseUrl: `${provider.url}/v1.0` } });
+    expect(connection.connection).toMatchObject({ status: 'ACTIVE', authMode: 'OAUTH2', config: { baseUrl: `${provider.url}/v1.0` } });
 
-    const started = await gql<{ runAction: { id: string; workflowId: string } }>(RUN_ACTION, {
-      input: {
-        connectionId,
-        action: 'create_event',
-        input: {
-          summary: 'Contract review',
-          description: 'Bring the redlines',
-          start: '2026-02-03T15:00:00',
-          end: '2026-02-03T16:00:00',
-          timeZone: 'America/Los_Angeles',
-          attendees: [{ email: 'AdeleV@contoso.onmicrosoft.com', name: 'Adele Vance' }],
-          location: 'Room 1',
-          onlineMeeting: true,
-        },
-      },
+    const run = await runToEnd(connectionId, 'create_event', {
+      summary: 'Contract review',
+      description: 'Bring the redlines',
+      start: '2026-02-03T15:00:00',
+      end: '2026-02-03T16:00:00',
+      timeZone: 'America/Los_Angeles',
+      attendees: [{ email: 'AdeleV@contoso.onmicrosoft.com', name: 'Adele Vance' }],
+      location: 'Room 1',
+      onlineMeeting: true,
     });
-    expect(started.errors).toBeUndefined();
-    const { id, workflowId } = started.data!.runAction;
-    await hub.hub.temporal.client.workflow.getHandle(workflowId).result();
-
-    const run = await gql<{ run: { status: string; output: Record<string, any>; error: string | null; attempts: number } }>(RUN, { id });
-    expect(run.data!.run).toMatchObject({
+    expect(run).toMatchObject({
       status: 'SUCCEEDED',
       error: null,
       attempts: 1,

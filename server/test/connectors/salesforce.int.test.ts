@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSalesforce, type RunningFakeSalesforce } from '../../../plugins/salesforce/src/fake-salesforce.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { connectOAuth, fakeOAuthRoutes } from './oauth-connect.ts';
 
 const FIRST_TOKEN = '00D5g000004E2E!AQ4AQ.first-session-7d1e9c';
@@ -14,29 +15,13 @@ const REFRESH_TOKEN = '5Aep861E2eRefreshToken.Secret4c9d';
 const SECRETS = [FIRST_TOKEN, REFRESHED_TOKEN, REFRESH_TOKEN, 'fake-client-secret'];
 
 const ConnectionQuery = `query($id: ID!) { connection(id: $id) { id status authMode config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 
 let hub: TestHub;
 let org: TestOrg;
 let salesforce: RunningFakeSalesforce;
 let connectionId: string;
 const grants: URLSearchParams[] = [];
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   salesforce = await startFakeSalesforce({ pageSize: 2 }, (req, sf) => {
@@ -60,8 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await salesforce?.close();
 });
 
@@ -85,7 +69,7 @@ describe('Salesforce through the hub', () => {
 
   it('runs create_record: SUCCEEDED with the new id, and the fake org got the POST with the session', async () => {
     const before = salesforce.requests.length;
-    const run = await runToEnd('create_record', { sobject: 'Account', fields: { Name: 'Patchbay E2E Ltd', Industry: 'Technology' } });
+    const run = await runToEnd(connectionId, 'create_record', { sobject: 'Account', fields: { Name: 'Patchbay E2E Ltd', Industry: 'Technology' } });
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     const output = run.output as { id: string };
     expect(output).toEqual({ id: expect.stringMatching(/^001/), success: true, sobject: 'Account' });
@@ -101,7 +85,7 @@ describe('Salesforce through the hub', () => {
     salesforce.sf.insert('Account', { Name: 'Third Account' });
     salesforce.sf.revokeToken(FIRST_TOKEN);
     const before = salesforce.requests.length;
-    const run = await runToEnd('query', { soql: 'SELECT Id, Name FROM Account' });
+    const run = await runToEnd(connectionId, 'query', { soql: 'SELECT Id, Name FROM Account' });
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     const output = run.output as { totalSize: number; done: boolean; records: Array<{ Name: string }> };
     expect(output).toMatchObject({ totalSize: 3, done: true });
@@ -124,7 +108,7 @@ describe('Salesforce through the hub', () => {
 
   it("fails a bad request at once with Salesforce's message", async () => {
     const before = salesforce.requests.length;
-    const run = await runToEnd('update_record', { sobject: 'Account', id: '001D000000IqhSLIAZ', fields: { Name: 'Nobody' } });
+    const run = await runToEnd(connectionId, 'update_record', { sobject: 'Account', id: '001D000000IqhSLIAZ', fields: { Name: 'Nobody' } });
     expect(run).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(run.error).toContain('NOT_FOUND: The requested resource does not exist');
     expect(salesforce.requests.length - before).toBe(1);

@@ -5,11 +5,10 @@
 import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTeamsState, fakeTeamsGraph } from '../../../plugins/teams/src/fake-graph.ts';
-import { TestHub, type GqlResult, type TestOrg } from '../harness.ts';
+import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { connectOAuth, fakeOAuthRoutes } from './oauth-connect.ts';
 
-const RUN_ACTION = `mutation TeamsRunAction($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RUN = `query TeamsRun($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const CONNECTION = `query TeamsConnection($id: ID!) { connection(id: $id) { id status authMode config } }`;
 
 const TEAM = '02bd9fd6-8f93-4758-87c3-1fb73740a315';
@@ -19,13 +18,7 @@ let hub: TestHub;
 let org: TestOrg;
 let provider: FakeServer;
 const graph = fakeTeamsGraph({ ...defaultTeamsState(), accessToken: 'eyJ0eXAiOiJKV1Qi.teams-e2e-access-token-5b1f0c' });
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<GqlResult<T>> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  return result;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   provider = await startFakeServer((req) => fakeOAuthRoutes(req, { accessToken: graph.state.accessToken, refreshToken: 'teams-e2e-refresh-token-77a2', scope: 'ChannelMessage.Send offline_access' }) ?? graph.handle(req));
@@ -34,8 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await provider?.close();
 });
 
@@ -43,23 +35,16 @@ describe('teams through the hub', () => {
   it('connects with OAuth and posts a channel message with an Adaptive Card', async () => {
     const connectionId = await connectOAuth(hub, org, { integrationKey: 'teams', providerUrl: provider.url, config: { baseUrl: `${provider.url}/v1.0`, tenant: 'contoso.onmicrosoft.com' } });
     const connection = await gql<{ connection: { status: string; authMode: string; config: Record<string, unknown> } }>(CONNECTION, { id: connectionId });
-    expect(connection.data!.connection).toMatchObject({ status: 'ACTIVE', authMode: 'OAUTH2', config: { tenant: 'contoso.onmicrosoft.com' } });
+    expect(connection.connection).toMatchObject({ status: 'ACTIVE', authMode: 'OAUTH2', config: { tenant: 'contoso.onmicrosoft.com' } });
     // PKCE on the authorize redirect, and the code went back to the token endpoint with its verifier.
     const authorize = new URL(provider.requests.find((r) => r.url.startsWith('/oauth/authorize'))!.url, provider.url);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(provider.requests.find((r) => r.url === '/oauth/token')!.body).toContain('code_verifier=');
 
     const card = { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: 'Release 2.3 is out' }] };
-    const started = await gql<{ runAction: { id: string; status: string; workflowId: string } }>(RUN_ACTION, {
-      input: { connectionId, action: 'post_channel_message', input: { team_id: TEAM, channel_id: CHANNEL, content: '<p>Shipped</p>', adaptive_cards: [card] } },
-    });
-    expect(started.errors).toBeUndefined();
-    const { id, workflowId } = started.data!.runAction;
-    await hub.hub.temporal.client.workflow.getHandle(workflowId).result();
-
-    const run = await gql<{ run: { status: string; output: Record<string, unknown>; error: string | null; attempts: number } }>(RUN, { id });
-    expect(run.data!.run).toMatchObject({ status: 'SUCCEEDED', error: null, attempts: 1, output: { id: expect.any(String), team_id: TEAM, channel_id: CHANNEL } });
-    expect(String(run.data!.run.output.web_url)).toMatch(/^https:\/\/teams\.microsoft\.com\/l\/message\//);
+    const run = await runToEnd<Record<string, unknown>>(connectionId, 'post_channel_message', { team_id: TEAM, channel_id: CHANNEL, content: '<p>Shipped</p>', adaptive_cards: [card] });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', error: null, attempts: 1, output: { id: expect.any(String), team_id: TEAM, channel_id: CHANNEL } });
+    expect(String(run.output.web_url)).toMatch(/^https:\/\/teams\.microsoft\.com\/l\/message\//);
 
     const posted = provider.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/messages'));
     expect(posted).toHaveLength(1);

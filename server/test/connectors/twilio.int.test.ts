@@ -5,14 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilio } from '../../../plugins/twilio/src/fake-twilio.ts';
 import { TestHub, type TestOrg } from '../harness.ts';
+import { connectorKit } from './connector-kit.ts';
 import { waitForEvent } from '../webhooks-helpers.ts';
 
 const ACCOUNT_SID = `AC${'9f8e7d6c'.repeat(4)}`;
 const AUTH_TOKEN = 'e2e-twilio-auth-token-3c2b1a0f9e8d';
 
 const CreateConnection = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id status authMode lastError config } }`;
-const RunAction = `mutation($input: RunActionInput!) { runAction(input: $input) { id status workflowId } }`;
-const RunQuery = `query($id: ID!) { run(id: $id) { id status attempts input output error } }`;
 const CreateEndpoint = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id url } } }`;
 const TestConnection = `mutation($id: ID!) { testConnection(id: $id) { ok message } }`;
 
@@ -20,22 +19,7 @@ let hub: TestHub;
 let org: TestOrg;
 let twilio: FakeTwilio;
 let connectionId: string;
-const responses: unknown[] = [];
-
-async function gql<T>(doc: string, variables: Record<string, unknown>): Promise<T> {
-  const result = await hub.gql<T, Record<string, unknown>>(doc, variables, org.tokens.ADMIN);
-  responses.push(result);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
-async function runToEnd(action: string, input: unknown) {
-  const { runAction } = await gql<{ runAction: { id: string; workflowId: string } }>(RunAction, { input: { connectionId, action, input } });
-  // A failed run fails its workflow too; the Run row says how.
-  await hub.hub.temporal.client.workflow.getHandle(runAction.workflowId).result().catch(() => undefined);
-  const { run } = await gql<{ run: { status: string; attempts: number; output: unknown; error: string | null } }>(RunQuery, { id: runAction.id });
-  return run;
-}
+const { gql, runToEnd, responses, stopHub } = connectorKit(() => ({ hub, org }));
 
 beforeAll(async () => {
   twilio = await startFakeTwilio({ sid: ACCOUNT_SID, authToken: AUTH_TOKEN, friendlyName: 'Acme Support' });
@@ -44,8 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (hub && org) await hub.db.prisma.organization.deleteMany({ where: { id: org.id } }).catch(() => undefined);
-  await hub?.stop();
+  await stopHub();
   await twilio?.close();
 });
 
@@ -63,7 +46,7 @@ describe('Twilio through the hub', () => {
 
   it('runs send_sms: SUCCEEDED, with the message Twilio queued', async () => {
     const before = twilio.requests.length;
-    const run = await runToEnd('send_sms', { to: '+14155550123', from: '+15005550006', body: 'Your table is ready' });
+    const run = await runToEnd(connectionId, 'send_sms', { to: '+14155550123', from: '+15005550006', body: 'Your table is ready' });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output).toMatchObject({ status: 'queued', to: '+14155550123', from: '+15005550006', body: 'Your table is ready', numSegments: 1 });
     expect((run.output as { sid: string }).sid).toBe(twilio.messages.at(-1)!.sid);
@@ -76,7 +59,7 @@ describe('Twilio through the hub', () => {
 
   it("fails at once on Twilio's 21211, with Twilio's code and message on the run", async () => {
     const before = twilio.requests.length;
-    const run = await runToEnd('send_sms', { to: '+15005550001', from: '+15005550006', body: 'hello' });
+    const run = await runToEnd(connectionId, 'send_sms', { to: '+15005550001', from: '+15005550006', body: 'hello' });
     expect(run).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(run.error).toContain("Twilio error 21211: The 'To' number +15005550001 is not a valid phone number.");
     expect(twilio.requests.length - before).toBe(1);
@@ -85,7 +68,7 @@ describe('Twilio through the hub', () => {
   it('retries a 429 (20429) after Retry-After and succeeds', async () => {
     twilio.failNext('rate-limit');
     const before = twilio.requests.length;
-    const run = await runToEnd('send_sms', { to: '+14155550199', from: '+15005550006', body: 'Second try' });
+    const run = await runToEnd(connectionId, 'send_sms', { to: '+14155550199', from: '+15005550006', body: 'Second try' });
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     expect(twilio.requests.length - before).toBe(2);
   });

@@ -18,24 +18,10 @@ export function apiFailure(provider: keyof typeof PROVIDER_NAMES, status: number
     // SendGrid also answers 403 for an unverified sender: keep the provider's words.
     return new PermanentError(`${name} refused the request (403${message ? `: ${message}` : ''}); the API key may lack a permission, or the sender is not verified`, { status });
   }
-  return errorForResponse({ status, headers, text: message ? JSON.stringify({ message }) : '' }, `${name} API`);
+  return errorForResponse({ status, headers }, `${name} API`, { message });
 }
 
 /** A request that got no answer at all (refused, reset, DNS, timeout). */
 export function networkFailure(provider: keyof typeof PROVIDER_NAMES, detail: string): TransientError {
   return new TransientError(`${PROVIDER_NAMES[provider]} API could not be reached: ${detail}`);
-}
-
-/** Lower-cased header names from whatever a vendor library hands back. */
-export function headerRecord(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  let source: Iterable<[string, unknown]>;
-  if (headers instanceof Headers) source = headers.entries();
-  else if (typeof (headers as { toJSON?: unknown }).toJSON === 'function') source = Object.entries((headers as { toJSON(): Record<string, unknown> }).toJSON()); // AxiosHeaders
-  else source = Object.entries(headers as Record<string, unknown>);
-  for (const [key, value] of source) {
-    if (value !== undefined && value !== null) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
 }

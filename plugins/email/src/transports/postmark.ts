@@ -1,10 +1,10 @@
 // Postmark's Email API through the `postmark` client (X-Postmark-Server-Token). The client
 // takes a fetch implementation: ours adds the run's cancellation and keeps the last response's
 // headers, so a 429 honours Retry-After. The client does not retry.
-import { PermanentError } from '@patchbay/sdk';
+import { headersRecord, PermanentError } from '@patchbay/sdk';
 import { ServerClient } from 'postmark';
 import type { ApiSettings } from '../config.ts';
-import { apiFailure, headerRecord, networkFailure } from './http-errors.ts';
+import { apiFailure, networkFailure } from './http-errors.ts';
 import { addressesOf, formatAddress, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
 
 export const POSTMARK_BASE_URL = 'https://api.postmarkapp.com';
@@ -17,7 +17,7 @@ export function postmarkTransport(settings: ApiSettings, serverToken: string): T
     const base = new URL(settings.baseUrl ?? POSTMARK_BASE_URL);
     const fetchWithRunSignal = async (input: RequestInfo | URL, init?: RequestInit) => {
       const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
-      state.headers = headerRecord(res.headers);
+      state.headers = headersRecord(res.headers);
       return res;
     };
     const server = new ServerClient(serverToken, {

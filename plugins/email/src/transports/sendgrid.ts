@@ -1,9 +1,9 @@
 // SendGrid's v3 Mail Send API through @sendgrid/mail. Each send gets its own MailService (and
 // so its own client and key): the package's default export is a process-wide singleton.
-import { PermanentError } from '@patchbay/sdk';
+import { headersRecord, PermanentError } from '@patchbay/sdk';
 import { MailService } from '@sendgrid/mail';
 import type { ApiSettings } from '../config.ts';
-import { apiFailure, headerRecord, networkFailure } from './http-errors.ts';
+import { apiFailure, networkFailure } from './http-errors.ts';
 import { abortable, addressesOf, type Address, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
 
 export const SENDGRID_BASE_URL = 'https://api.sendgrid.com';
@@ -49,7 +49,7 @@ export function sendgridTransport(settings: ApiSettings, apiKey: string): Transp
           } as Parameters<typeof mail.send>[0]),
           signal,
         );
-        const headers = headerRecord(response.headers);
+        const headers = headersRecord(response.headers);
         return { provider: 'sendgrid', messageId: headers['x-message-id'] ?? '', accepted: addressesOf(email), rejected: [], response: `${response.statusCode} Accepted` };
       } catch (err) {
         // A cancelled run reports its cancellation, not whatever the library made of it.
@@ -98,7 +98,7 @@ export function sendgridError(err: unknown): unknown {
         : typeof body === 'string'
           ? body
           : e.message;
-    const headers = headerRecord(e.response.headers);
+    const headers = headersRecord(e.response.headers);
     // SendGrid's rate limit answer says when the window resets (epoch seconds), not Retry-After.
     if (e.code === 429 && !headers['retry-after'] && /^\d+$/.test(headers['x-ratelimit-reset'] ?? '')) {
       headers['retry-after'] = String(Math.max(0, Number(headers['x-ratelimit-reset']) - Math.floor(Date.now() / 1000)));

@@ -1,8 +1,8 @@
 // POST /calendar/v3/calendars/{calendarId}/events (conferenceDataVersion=1 for a Meet link).
 import { randomUUID } from 'node:crypto';
-import { defineAction, z } from '@patchbay/sdk';
+import { calendarEventSchema, defineAction, z } from '@patchbay/sdk';
 import { createCalendarClient, googleCall } from '../client.ts';
-import { calendarId, connectionOf, eventSchema, toEvent } from '../events.ts';
+import { calendarId, connectionOf, toEvent } from '../events.ts';
 
 const localOrOffsetDateTime = (what: string) =>
   z.iso.datetime({ local: true, offset: true, message: `${what} must be an RFC 3339 date-time, e.g. 2026-11-23T09:00:00 (with timeZone) or 2026-11-23T09:00:00+01:00` });
@@ -47,7 +47,7 @@ export const createEvent = defineAction({
         ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
       }
     }),
-  output: eventSchema,
+  output: calendarEventSchema,
   async run(ctx) {
     const { input } = ctx;
     const client = createCalendarClient(connectionOf(ctx));

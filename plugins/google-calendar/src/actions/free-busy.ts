@@ -1,5 +1,5 @@
 // POST /calendar/v3/freeBusy: the busy intervals of several calendars in one window.
-import { defineAction, z } from '@patchbay/sdk';
+import { defineAction, freeBusySchema, z } from '@patchbay/sdk';
 import { createCalendarClient, googleCall } from '../client.ts';
 import { connectionOf, dateTime } from '../events.ts';
 
@@ -20,18 +20,7 @@ export const freeBusy = defineAction({
       timeZone: z.string().optional().describe('IANA time zone for the returned intervals (default UTC)'),
     })
     .refine((i) => Date.parse(i.timeMin) < Date.parse(i.timeMax), { message: 'timeMin must be before timeMax', path: ['timeMax'] }),
-  output: z.object({
-    calendars: z.array(
-      z.object({
-        id: z.string().describe('The calendar id or email, as asked'),
-        busy: z
-          .array(z.object({ start: z.string().describe('RFC 3339'), end: z.string(), status: z.enum(['busy', 'tentative', 'oof', 'workingElsewhere']).describe('Always busy: Google reports no finer status') }))
-          .describe('Busy intervals, earliest first'),
-        availabilityView: z.string().nullable().describe('Always null: Google has no availability view'),
-        errors: z.array(z.string()).describe('Why this calendar could not be read (notFound, …)'),
-      }),
-    ),
-  }),
+  output: freeBusySchema,
   async run(ctx) {
     const { input } = ctx;
     const client = createCalendarClient(connectionOf(ctx));

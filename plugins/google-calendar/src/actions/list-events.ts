@@ -1,8 +1,8 @@
 // GET /calendar/v3/calendars/{calendarId}/events, following nextPageToken to the end (or to
 // maxEvents), normalized to the provider-neutral event shape.
-import { defineAction, PermanentError, z } from '@patchbay/sdk';
+import { calendarEventSchema, defineAction, PermanentError, z, type CalendarEvent } from '@patchbay/sdk';
 import { createCalendarClient, googleCall } from '../client.ts';
-import { calendarId, connectionOf, dateTime, eventSchema, toEvent, type CalendarEvent } from '../events.ts';
+import { calendarId, connectionOf, dateTime, toEvent } from '../events.ts';
 
 /** Google's largest page. */
 const PAGE_SIZE = 250;
@@ -22,7 +22,7 @@ export const listEvents = defineAction({
     })
     .refine((i) => !i.timeMin || !i.timeMax || Date.parse(i.timeMin) < Date.parse(i.timeMax), { message: 'timeMin must be before timeMax', path: ['timeMax'] }),
   output: z.object({
-    events: z.array(eventSchema),
+    events: z.array(calendarEventSchema),
     truncated: z.boolean().describe('true when maxEvents stopped the listing before the last page'),
   }),
   async run(ctx) {

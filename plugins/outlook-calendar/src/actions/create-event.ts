@@ -1,8 +1,8 @@
 // Creates an event: POST /me/events (or /me/calendars/{id}/events) with subject, body, start and
 // end in a time zone, attendees (required / optional), location, and optionally a Teams meeting.
-import { defineAction, z } from '@patchbay/sdk';
-import { graphCall, graphClient } from '../client.ts';
-import { calendarIdInput, calendarPath, eventOutput, preferTimeZone, timeZoneInput, toNeutralEvent, type GraphEvent } from '../events.ts';
+import { calendarEventSchema, defineAction, z } from '@patchbay/sdk';
+import { graphCall, graphClient } from '@patchbay/microsoft-graph';
+import { calendarIdInput, calendarPath, preferTimeZone, timeZoneInput, toNeutralEvent, type GraphEvent } from '../events.ts';
 import { hasOffset, toGraph } from '../time.ts';
 
 const dateTime = z.union([
@@ -51,7 +51,7 @@ export const createEvent = defineAction({
       const [a, b] = hasOffset(input.start) && hasOffset(input.end) ? [Date.parse(input.start), Date.parse(input.end)] : [start?.dateTime ?? '', end?.dateTime ?? ''];
       if (start && end && a >= b) issue.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
     }),
-  output: eventOutput,
+  output: calendarEventSchema,
   async run(ctx) {
     const { input } = ctx;
     const event = {

@@ -1,6 +1,6 @@
 // Deletes an event: DELETE /me/events/{id}. A missing event fails permanently with Graph's message.
 import { defineAction, z } from '@patchbay/sdk';
-import { graphCall, graphClient } from '../client.ts';
+import { graphCall, graphClient } from '@patchbay/microsoft-graph';
 
 export const deleteEvent = defineAction({
   key: 'delete_event',

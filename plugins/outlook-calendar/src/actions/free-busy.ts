@@ -1,7 +1,7 @@
 // Free/busy of people (and rooms) over a window: POST /me/calendar/getSchedule, answered in UTC
 // and normalized to busy intervals per person.
-import { defineAction, z } from '@patchbay/sdk';
-import { graphCall, graphClient } from '../client.ts';
+import { BUSY_STATUSES, defineAction, freeBusySchema, z, type BusyStatus } from '@patchbay/sdk';
+import { graphCall, graphClient } from '@patchbay/microsoft-graph';
 import { preferTimeZone } from '../events.ts';
 import { fromGraph, toGraph } from '../time.ts';
 
@@ -13,8 +13,6 @@ interface ScheduleInformation {
   scheduleItems?: Array<{ status?: string | null; start: { dateTime: string; timeZone?: string | null }; end: { dateTime: string; timeZone?: string | null } }> | null;
   error?: { message?: string | null; responseCode?: string | null } | null;
 }
-
-const BUSY = ['busy', 'tentative', 'oof', 'workingElsewhere'] as const;
 
 export const freeBusy = defineAction({
   key: 'free_busy',
@@ -34,18 +32,7 @@ export const freeBusy = defineAction({
     })
     .refine((input) => Date.parse(input.timeMax) > Date.parse(input.timeMin), { message: 'must be after timeMin', path: ['timeMax'] })
     .refine((input) => Date.parse(input.timeMax) - Date.parse(input.timeMin) <= 62 * 86_400_000, { message: 'the window can be at most 62 days', path: ['timeMax'] }),
-  output: z.object({
-    calendars: z.array(
-      z.object({
-        id: z.string().describe('The calendar as asked for (an email address, or "primary")'),
-        busy: z
-          .array(z.object({ start: z.string().describe('RFC 3339, UTC'), end: z.string(), status: z.enum(BUSY).describe('busy, tentative, oof (away) or workingElsewhere') }))
-          .describe('Busy intervals, earliest first'),
-        availabilityView: z.string().nullable().describe('One digit per interval: 0 free, 1 tentative, 2 busy, 3 away, 4 working elsewhere'),
-        errors: z.array(z.string()).describe('Why this calendar could not be read (unknown user, no permission)'),
-      }),
-    ),
-  }),
+  output: freeBusySchema,
   async run(ctx) {
     const { input } = ctx;
     const client = graphClient(ctx);
@@ -65,7 +52,7 @@ export const freeBusy = defineAction({
       calendars: (answer.value ?? []).map((s, i) => ({
         id: input.calendars[i] === 'primary' && s.scheduleId.toLowerCase() === myAddress?.toLowerCase() ? 'primary' : s.scheduleId,
         busy: (s.scheduleItems ?? [])
-          .filter((item): item is typeof item & { status: (typeof BUSY)[number] } => (BUSY as readonly string[]).includes(item.status ?? ''))
+          .filter((item): item is typeof item & { status: BusyStatus } => (BUSY_STATUSES as readonly string[]).includes(item.status ?? ''))
           .map((item) => ({ start: fromGraph(item.start), end: fromGraph(item.end), status: item.status }))
           .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)),
         availabilityView: s.availabilityView ?? null,

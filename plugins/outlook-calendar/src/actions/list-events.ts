@@ -1,9 +1,9 @@
 // Events between two times, recurring ones expanded: GET /me/calendarView (or
 // /me/calendars/{id}/calendarView), following @odata.nextLink; Prefer: outlook.timezone when a
 // time zone is asked for.
-import { defineAction, z } from '@patchbay/sdk';
-import { allPages, graphPath } from '../client.ts';
-import { calendarIdInput, calendarPath, EVENT_FIELDS, eventOutput, preferTimeZone, timeZoneInput, toNeutralEvent, type GraphEvent } from '../events.ts';
+import { calendarEventSchema, defineAction, z } from '@patchbay/sdk';
+import { allPages, graphPath } from '@patchbay/microsoft-graph';
+import { calendarIdInput, calendarPath, EVENT_FIELDS, preferTimeZone, timeZoneInput, toNeutralEvent, type GraphEvent } from '../events.ts';
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time with Z or an offset, e.g. 2026-03-02T00:00:00Z' });
 
@@ -21,7 +21,7 @@ export const listEvents = defineAction({
     })
     .refine((input) => Date.parse(input.timeMax) > Date.parse(input.timeMin), { message: 'must be after timeMin', path: ['timeMax'] }),
   output: z.object({
-    events: z.array(eventOutput),
+    events: z.array(calendarEventSchema),
     truncated: z.boolean().describe('true when maxEvents cut the list short'),
   }),
   async run(ctx) {

@@ -1,7 +1,7 @@
 // The channels of a team: GET /teams/{team-id}/channels, following @odata.nextLink to the end
 // (or to max_results).
 import { defineAction, z } from '@patchbay/sdk';
-import { allPages, graphPath } from '../client.ts';
+import { allPages, graphPath } from '@patchbay/microsoft-graph';
 
 interface GraphChannel {
   id: string;

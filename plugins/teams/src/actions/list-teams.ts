@@ -1,6 +1,6 @@
 // The teams the signed-in user is a member of: GET /me/joinedTeams (all pages).
 import { defineAction, z } from '@patchbay/sdk';
-import { allPages } from '../client.ts';
+import { allPages } from '@patchbay/microsoft-graph';
 
 interface GraphTeam {
   id: string;

@@ -1,7 +1,7 @@
 // Posts a message to a Teams channel: POST /teams/{team-id}/channels/{channel-id}/messages, with
 // optional Adaptive Card attachments.
 import { defineAction, z } from '@patchbay/sdk';
-import { graphCall, graphClient } from '../client.ts';
+import { graphCall, graphClient } from '@patchbay/microsoft-graph';
 import { adaptiveCardsInput, contentInput, contentTypeInput, messageBody, sentMessageOutput, type GraphChatMessage } from '../messages.ts';
 
 export const postChannelMessage = defineAction({

@@ -1,7 +1,7 @@
 // Sends a 1:1 chat message: finds or creates the oneOnOne chat between the signed-in user and the
 // target (POST /chats returns the existing chat when there is one), then POST /chats/{id}/messages.
 import { defineAction, z } from '@patchbay/sdk';
-import { graphBaseUrl, graphCall, graphClient } from '../client.ts';
+import { graphBaseUrl, graphCall, graphClient } from '@patchbay/microsoft-graph';
 import { contentInput, contentTypeInput, messageBody, sentMessageOutput, type GraphChatMessage } from '../messages.ts';
 
 const member = (baseUrl: string, user: string) => ({

@@ -1,12 +1,9 @@
-// Microsoft Graph glue: the Graph SDK client built from an action context, Microsoft identity
-// platform OAuth, Graph failures as the SDK's typed errors, and @odata.nextLink paging.
-//
-// This file is the same, byte for byte, in @patchbay/plugin-teams and
-// @patchbay/plugin-outlook-calendar (plugins may import nothing but @patchbay/sdk and their
-// vendor SDK, and there is no shared Microsoft package yet). It is written to be lifted as is
-// into one (e.g. `@patchbay/microsoft-graph`); change both copies together until then.
+// Microsoft Graph glue for Patchbay's Microsoft connectors (@patchbay/plugin-teams,
+// @patchbay/plugin-outlook-calendar): the Graph SDK client built from an action context,
+// Microsoft identity platform OAuth, Graph failures as the SDK's typed errors, and
+// @odata.nextLink paging. A library, not a plugin: it exports no plugin and the hub does not load it.
 import { Client, GraphError, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { errorForResponse, oauth2, PermanentError, TransientError, z, type AuthTestContext, type HttpClient, type OAuth2Credentials } from '@patchbay/sdk';
+import { errorForResponse, headersRecord, oauth2, PermanentError, TransientError, z, type AuthTestContext, type HttpClient, type OAuth2Credentials } from '@patchbay/sdk';
 
 export const GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
 export const LOGIN_BASE_URL = 'https://login.microsoftonline.com';
@@ -63,10 +60,9 @@ export async function graphCall<T>(ctx: Pick<GraphContext, 'signal'>, what: stri
     if (err instanceof GraphError && err.statusCode >= 400) {
       // A Graph error body gives message and code; any other body (text, JSON of another shape)
       // is left for errorForResponse to read. (Graph keeps response headers on the former only.)
-      const text = err.message
-        ? JSON.stringify({ message: `${err.message}${err.code ? ` (${err.code})` : ''}` })
-        : typeof err.body === 'string' ? err.body : err.body?.constructor === Object ? JSON.stringify(err.body) : '';
-      throw errorForResponse({ status: err.statusCode, headers: Object.fromEntries(err.headers?.entries() ?? []), text }, `Microsoft Graph ${what}`);
+      const text = typeof err.body === 'string' ? err.body : err.body?.constructor === Object ? JSON.stringify(err.body) : '';
+      const message = err.message ? `${err.message}${err.code ? ` (${err.code})` : ''}` : undefined;
+      throw errorForResponse({ status: err.statusCode, headers: headersRecord(err.headers), text }, `Microsoft Graph ${what}`, { message });
     }
     // Failures before any answer (network, timeout, a refused address) come from the hub's HTTP
     // client as typed errors; the Graph SDK wraps them and keeps the kind's name in `code`.
