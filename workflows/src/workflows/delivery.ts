@@ -3,7 +3,7 @@
 // ±20 % jitter derived from the delivery id (deterministic: no Math.random in workflow code),
 // as durable timers; a Retry-After is honoured up to twice the scheduled delay or 1 h,
 // whichever is more. Each attempt records itself; the activity decides DELIVERED / disable.
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/deliveries.ts';
 import {
   DELIVERY_DISABLE_AFTER_MS,
@@ -14,7 +14,8 @@ import {
 } from '../shared/names.ts';
 
 // Database bookkeeping: quick and idempotent, retried through DB blips.
-const bookkeeping = proxyActivities<DeliveryActivities>({
+// Our own database's bookkeeping: local activities, no server round trip per step.
+const bookkeeping = proxyLocalActivities<DeliveryActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
