@@ -65,8 +65,8 @@ const isPrismaError = (err: unknown, code: string) => err instanceof Prisma.Pris
 
 /**
  * Creates the secret (version 1) or stores a new value as the next version. The Secret row and
- * its SecretVersion row are written in one statement (nested write, one transaction); concurrent
- * writers of the same name each get their own version (optimistic check on the version, retried).
+ * its SecretVersion row are written in one transaction; concurrent writers of the same name each
+ * get their own version (the Secret row is locked while the next version is written).
  */
 export async function writeSecret(db: Database, vault: Vault, orgId: string, name: string, value: string): Promise<SecretInfo> {
   const problems = secretProblems(name, value);
@@ -74,24 +74,28 @@ export async function writeSecret(db: Database, vault: Vault, orgId: string, nam
   const seal = (version: number) => vault.encrypt(value, vaultContext.secret(orgId, name, version));
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await db.prisma.secret.findUnique({ where: { orgId_name: { orgId, name } }, select: { id: true, version: true } });
     try {
-      if (!current) {
-        return await db.prisma.secret.create({
-          data: { orgId, name, version: 1, ciphertext: seal(1), versions: { create: { version: 1, ciphertext: seal(1) } } },
+      return await db.prisma.$transaction(async (tx) => {
+        // The row lock makes concurrent writers of one name take their turns: each sees the
+        // version the previous one stored (a read-then-update would let two take the same).
+        const [current] = await tx.$queryRaw<Array<{ id: string; version: number }>>`
+          SELECT "id", "version" FROM "Secret" WHERE "orgId" = ${orgId} AND "name" = ${name} FOR UPDATE`;
+        if (!current) {
+          return tx.secret.create({
+            data: { orgId, name, version: 1, ciphertext: seal(1), versions: { create: { version: 1, ciphertext: seal(1) } } },
+            select: infoSelect,
+          });
+        }
+        const version = current.version + 1;
+        return tx.secret.update({
+          where: { id: current.id },
+          data: { version, ciphertext: seal(version), versions: { create: { version, ciphertext: seal(version) } } },
           select: infoSelect,
         });
-      }
-      const version = current.version + 1;
-      return await db.prisma.secret.update({
-        // Only if nobody stored another version since we looked.
-        where: { id: current.id, version: current.version },
-        data: { version, ciphertext: seal(version), versions: { create: { version, ciphertext: seal(version) } } },
-        select: infoSelect,
       });
     } catch (err) {
-      // P2002: a concurrent writer created the name or took this version; P2025: the version moved on
-      // (or the secret was deleted). Look again and retry.
+      // P2002: a concurrent writer created the name first; P2025: the secret was deleted meanwhile.
+      // Look again and retry.
       // P2034: PostgreSQL aborted the nested write as a conflict or deadlock; same remedy.
       if (isPrismaError(err, 'P2002') || isPrismaError(err, 'P2025') || isPrismaError(err, 'P2034')) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));

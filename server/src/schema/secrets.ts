@@ -81,8 +81,10 @@ builder.mutationField('setSecret', (t) =>
     resolve: async (query, _root, args, ctx) => {
       // One schema for all arguments, so every bad one is reported at once.
       const { name, value } = validated(SetSecretArgs, args);
-      await setSecret(ctx.hub, ctx.auth!, name, value);
-      return ctx.hub.db.prisma.secret.findUniqueOrThrow({ ...query, where: { orgId_name: { orgId: orgIdOf(ctx), name } } });
+      const written = await setSecret(ctx.hub, ctx.auth!, name, value);
+      const row = await ctx.hub.db.prisma.secret.findUniqueOrThrow({ ...query, where: { orgId_name: { orgId: orgIdOf(ctx), name } } });
+      // The version this call stored, even when a concurrent writer has stored a later one since.
+      return { ...row, version: written.version };
     },
   }),
 );
