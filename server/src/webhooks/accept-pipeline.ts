@@ -14,7 +14,7 @@ export interface AcceptedEvent {
 }
 
 const MAX_BATCH = 200;
-/** Workflow starts in flight at once per batch. */
+/** Endpoints whose workflow starts are in flight at once per batch. */
 const START_CONCURRENCY = 16;
 
 export interface AcceptPipeline {
@@ -25,6 +25,16 @@ export interface AcceptPipeline {
 export function createAcceptPipeline(hub: Hub): AcceptPipeline {
   const queue: Array<{ event: AcceptedEvent; done: () => void }> = [];
   let draining = false;
+  /** Endpoints with an event left to the outbox: their later events wait behind it. */
+  const stalled = new Set<string>();
+
+  /** Whether an event of the same endpoint, received before this one, is still undispatched. */
+  async function hasEarlierUndispatched(eventId: string): Promise<boolean> {
+    const rows = await hub.db.prisma.$queryRaw<unknown[]>`
+      SELECT 1 FROM "WebhookEvent" e JOIN "WebhookEvent" me ON me."id" = ${eventId} AND e."endpointId" = me."endpointId"
+      WHERE e."status" = 'RECEIVED' AND (e."receivedAt", e."id") < (me."receivedAt", me."id") LIMIT 1`;
+    return rows.length > 0;
+  }
 
   async function drain() {
     draining = true;
@@ -55,23 +65,32 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       })),
       { durable: false },
     ).catch((err) => hub.logger.warn({ err }, 'could not record webhook.received'));
+    // Per endpoint, in arrival order, stopping at the first failure: a later event must not be
+    // dispatched before an earlier one the outbox will have to retry (order per endpoint).
+    const byEndpoint = new Map<string, AcceptedEvent[]>();
+    for (const event of events) byEndpoint.set(event.endpoint.id, [...(byEndpoint.get(event.endpoint.id) ?? []), event]);
+    const queues = [...byEndpoint.values()];
     const started: string[] = [];
-    let next = 0;
-    let unreachable = false;
     const worker = async () => {
-      while (next < events.length && !unreachable) {
-        const { eventId } = events[next++]!;
-        try {
-          await startWebhookEventWorkflow(hub, eventId);
-          started.push(eventId);
-        } catch (err) {
-          // The outbox dispatcher picks it up when Temporal answers again.
-          unreachable = true;
-          hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
+      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+        for (const { endpoint, eventId } of queue) {
+          if (stalled.has(endpoint.id)) {
+            if (await hasEarlierUndispatched(eventId)) break;
+            stalled.delete(endpoint.id);
+          }
+          try {
+            await startWebhookEventWorkflow(hub, eventId);
+            started.push(eventId);
+          } catch (err) {
+            // The outbox dispatcher picks it (and this endpoint's later events) up when Temporal answers again.
+            stalled.add(endpoint.id);
+            hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
+            break;
+          }
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, events.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, queues.length) }, worker));
     await markDispatched(hub, started);
   }
 
