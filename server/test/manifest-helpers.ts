@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { TestHub } from './harness.ts';
 
-export const FIXTURES = new URL('../../../shared/fixtures/chiefonboarding/', import.meta.url);
+export const FIXTURES = new URL('../../workflows/src/manifests/fixtures/', import.meta.url);
 export const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
 
 export interface RunView {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDefinition, readDotPath } from './schema.ts';
 
-const FIXTURES = new URL('../../../../shared/fixtures/chiefonboarding/', import.meta.url);
+const FIXTURES = new URL('./fixtures/', import.meta.url);
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
 
 describe('manifest schema', () => {
