@@ -3,17 +3,16 @@
 // process (PostgreSQL LISTEN/NOTIFY). PGlite cannot be shared between processes, so this runs
 // when DATABASE_URL names a PostgreSQL server (as CI does); in-process delivery on PGlite is
 // covered by runs.int.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { openDatabase, type Database } from '@patchbay/db';
 import { connectTemporal, startRunWorkflow, type Temporal } from '@patchbay/workflows';
 import { findFreePort } from '@patchbay/workflows/dev-server';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../src/config.ts';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
 import { Subscription } from './harness.ts';
+import { spawnHubProcess, waitFor as waitForOutput } from './processes.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 
@@ -26,34 +25,10 @@ describe.skipIf(!databaseUrl)('activity feed across processes (PostgreSQL)', () 
   const taskQueue = `cross-process-${randomUUID()}`;
 
   function startRole(role: 'api' | 'worker', port: number) {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), role], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        PATCHBAY_BOOTSTRAP_TOKEN: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => output.push(`[${role}] ${d}`));
-    child.stderr!.on('data', (d) => output.push(`[${role}] ${d}`));
-    children.push(child);
-    return child;
+    children.push(spawnHubProcess(role, { databaseUrl: databaseUrl!, taskQueue, port, output, env: { LOG_LEVEL: 'info' } }));
   }
 
-  async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 90_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await Promise.resolve().then(check).catch(() => false)) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out waiting for ${what}\n${output.join('')}`);
-  }
+  const waitFor = (check: () => Promise<boolean> | boolean, what: string) => waitForOutput(check, what, output, 90_000);
 
   beforeAll(async () => {
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });

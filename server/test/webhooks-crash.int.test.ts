@@ -3,15 +3,14 @@
 // process is up (its outbox picks up what the dead one never dispatched) — processed exactly
 // once: the forward target sees each acknowledged event exactly one time. Separate processes
 // need a shared database, so this runs on PostgreSQL (DATABASE_URL, as CI does).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { openDatabase, type Database } from '@patchbay/db';
 import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { findFreePort } from '@patchbay/workflows/dev-server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../src/config.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
+import { spawnHubProcess, waitFor as waitForOutput } from './processes.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const CONCURRENCY = 16;
@@ -26,37 +25,13 @@ describe.skipIf(!databaseUrl)('webhook ingest survives a SIGKILL of the api proc
   let orgId: string;
 
   function start(role: 'api' | 'worker', listenPort: number): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), role], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        PORT: String(listenPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        PATCHBAY_BOOTSTRAP_TOKEN: '',
-        PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => output.push(`[${role}] ${d}`));
-    child.stderr!.on('data', (d) => output.push(`[${role}] ${d}`));
+    const child = spawnHubProcess(role, { databaseUrl: databaseUrl!, taskQueue, port: listenPort, output, env: { LOG_LEVEL: 'warn', PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true' } });
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;
   }
 
-  async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const value = await Promise.resolve().then(check).catch(() => undefined);
-      if (value) return value;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out waiting for ${what}\n${output.join('').slice(-4000)}`);
-  }
+  const waitFor = <T,>(check: () => Promise<T> | T, what: string, timeoutMs?: number) => waitForOutput(check, what, output, timeoutMs);
 
   beforeAll(async () => {
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });

@@ -1,0 +1,47 @@
+// Production shape in tests: the hub's `api` and `worker` roles as separate processes
+// (server/src/main.ts) sharing the suite's PostgreSQL and Temporal, their output kept for
+// failure messages.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { repoRoot } from '../src/config.ts';
+
+export interface HubProcessOptions {
+  databaseUrl: string;
+  taskQueue: string;
+  port: number;
+  /** Every line either process prints, tagged with its role. */
+  output: string[];
+  env?: Record<string, string>;
+}
+
+export function spawnHubProcess(role: 'api' | 'worker', options: HubProcessOptions): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), role], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      PATCHBAY_BOOTSTRAP_TOKEN: '',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => options.output.push(`[${role}] ${d}`));
+  child.stderr!.on('data', (d) => options.output.push(`[${role}] ${d}`));
+  return child;
+}
+
+/** Polls `check` until it gives a truthy value; the error carries the processes' last output. */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string, output: string[], timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await Promise.resolve().then(check).catch(() => undefined);
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}\n${output.join('').slice(-4000)}`);
+}
