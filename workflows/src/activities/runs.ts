@@ -87,9 +87,10 @@ export function createRunActivities(deps: ActivityDeps) {
       });
       if (count === 0) return;
       const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
-      await announceRunChange(db, { id: run.id, orgId: run.orgId });
       const verb = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' } as const)[result.status];
+      // The feed entry first: whoever sees the final status announced finds it already there.
       await recordRunEvent(db, run, verb, result.error);
+      await announceRunChange(db, { id: run.id, orgId: run.orgId });
     },
   };
 }
