@@ -2,6 +2,7 @@
 // process (api replicas, workers) that it exists. Payloads carry ids only, never data, so
 // the 8 kB NOTIFY limit and secrets are non-issues; listeners load the row they are allowed to see.
 import { fanOut, type FanoutEvent } from './fanout.ts';
+import { createFlowRuns, flowRunsForEvents, type FlowRunRequest } from './flow-runs.ts';
 import type { Database } from './index.ts';
 import type { Prisma } from '../generated/client/client.ts';
 
@@ -10,6 +11,8 @@ export const CHANNELS = {
   run: 'patchbay_run',
   /** New PENDING deliveries exist: the api's delivery dispatcher starts them now, not at its next poll. */
   deliveries: 'patchbay_deliveries',
+  /** New FLOW runs wait in the outbox: the api's flow-run dispatcher starts them now. */
+  flowRuns: 'patchbay_flow_runs',
 } as const;
 
 export interface ChangeNotice {
@@ -86,26 +89,58 @@ export async function fanOutActivities(tx: Transaction, rows: FanoutEvent[]): Pr
   let deliveries = 0;
   for (const row of rows) deliveries += await fanOut(tx, row);
   if (deliveries > 0) await tx.$executeRaw`SELECT pg_notify(${CHANNELS.deliveries}, ${JSON.stringify({ id: rows[0]!.id, orgId: rows[0]!.orgId })})`;
+  // Flows triggered by domain events: their runs are queued in the same transaction.
+  await queueFlowRunsWithEntries(tx, await flowRunsForEvents(tx, rows));
+}
+
+/**
+ * Queues flow runs (see flow-runs.ts) inside the caller's transaction, with their `run.queued`
+ * entries (which fan out in turn, depth-bounded) and the dispatcher's wake-up; answers the runs
+ * created now (a repeated trigger creates none).
+ */
+export async function queueFlowRunsWithEntries(tx: Transaction, requests: FlowRunRequest[]) {
+  const runs = await createFlowRuns(tx, requests);
+  if (runs.length === 0) return runs;
+  const entries = await writeActivities(tx, runs.map((run) => runEventEntry(run, 'queued')));
+  await fanOutActivities(tx, entries);
+  if (runs.some((run) => !run.dispatchedAt)) await tx.$executeRaw`SELECT pg_notify(${CHANNELS.flowRuns}, ${JSON.stringify({ id: runs[0]!.id, orgId: runs[0]!.orgId })})`;
+  return runs;
 }
 
 export type RunEventVerb = 'queued' | 'started' | 'succeeded' | 'failed' | 'cancelled';
 
 /** The activity-feed entry for a run's transition (`run.queued`, `run.started`, …). */
-export async function recordRunEvent(
-  db: Database,
-  run: { id: string; orgId: string; kind: string; action: string | null; connectionId: string | null; attempts?: number },
-  verb: RunEventVerb,
-  error?: string | null,
-) {
-  return recordActivity(db, {
+export interface RunEventSubject {
+  id: string;
+  orgId: string;
+  kind: string;
+  action: string | null;
+  connectionId: string | null;
+  attempts?: number;
+  flowId?: string | null;
+  triggerDepth?: number;
+}
+
+export async function recordRunEvent(db: Database, run: RunEventSubject, verb: RunEventVerb, error?: string | null) {
+  return recordActivity(db, runEventEntry(run, verb, error));
+}
+
+/** The feed entry of a run's transition; a flow run's names its flow and chain depth (see flow-runs.ts). */
+export function runEventEntry(run: RunEventSubject, verb: RunEventVerb, error?: string | null): ActivityInput {
+  return {
     orgId: run.orgId,
     type: `run.${verb}`,
     level: verb === 'failed' ? 'error' : 'info',
     message: `Run of ${run.action ?? run.kind.toLowerCase()} ${verb}${error ? `: ${error}` : ''}`,
     runId: run.id,
     connectionId: run.connectionId,
-    data: { kind: run.kind, action: run.action, ...(run.attempts !== undefined ? { attempts: run.attempts } : {}) },
-  });
+    data: {
+      kind: run.kind,
+      action: run.action,
+      ...(run.attempts !== undefined ? { attempts: run.attempts } : {}),
+      ...(run.flowId ? { flowId: run.flowId, flowDepth: run.triggerDepth ?? 0 } : {}),
+    },
+  };
 }
 
 export async function announceRunChange(db: Database, notice: ChangeNotice) {

@@ -142,3 +142,4 @@ function quoteIdent(name: string): string {
 
 export * from './events.ts';
 export { eventTypeMatches, newMessageId, deliveryPayload } from './fanout.ts';
+export { MAX_FLOW_CHAIN_DEPTH, type FlowRunRequest } from './flow-runs.ts';

@@ -18,6 +18,7 @@ import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts
 import { ensureBootstrap } from './services/tokens.ts';
 import { settleBackgroundWork } from './webhooks/dispatch.ts';
 import { startDeliveryDispatcher } from './webhooks/delivery-dispatch.ts';
+import { startFlowRunDispatcher } from './flows/run-dispatch.ts';
 import { ensureTokenWorkflows } from './services/token-lifecycles.ts';
 import { startOutboxDispatcher, type OutboxOptions } from './webhooks/outbox.ts';
 
@@ -35,6 +36,8 @@ export interface HubOptions {
   migrate?: boolean;
   /** The webhook outbox and delivery dispatchers of api processes (webhooks/outbox.ts, delivery-dispatch.ts); false: none. */
   webhookOutbox?: OutboxOptions | false;
+  /** The flow-run dispatcher of api processes (flows/run-dispatch.ts); false: none (default on). */
+  flowRuns?: OutboxOptions | false;
   /** Start missing OAuth token workflows at start-up (default true; test hubs sharing a database turn it off). */
   tokenBackfill?: boolean;
 }
@@ -124,6 +127,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         // Outgoing deliveries ride on the same switch: both are outboxes of this process.
         const deliveries = startDeliveryDispatcher(hub, options.webhookOutbox);
         cleanups.unshift(() => deliveries.stop());
+      }
+      if (options.flowRuns !== false) {
+        const flowRuns = startFlowRunDispatcher(hub, options.flowRuns);
+        cleanups.unshift(() => flowRuns.stop());
       }
       app = await startApp(hub);
       cleanups.unshift(() => app!.close());

@@ -29,6 +29,11 @@ export interface TestHubOptions {
    * PostgreSQL database but not a task queue, so one hub's outbox would dispatch another's events.
    */
   webhookOutbox?: OutboxOptions | false;
+  /**
+   * The flow-run dispatcher (runs queued by domain events), off unless asked for, for the same
+   * reason: flow runs of other test files' hubs would start on this hub's task queue.
+   */
+  flowRuns?: OutboxOptions | false;
 }
 
 export interface TestOrg {
@@ -86,6 +91,7 @@ export class TestHub {
       logger,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       webhookOutbox: options.webhookOutbox ?? false,
+      flowRuns: options.flowRuns ?? false,
       tokenBackfill: false,
     });
   }

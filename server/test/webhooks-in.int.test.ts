@@ -127,7 +127,7 @@ describe('managing endpoints', () => {
     expect(await bad({ verification: 'HMAC_SHA256', options: { encoding: 'hex32' } })).toMatch(/options.encoding/);
     expect(await bad({ verification: 'NONE', transform: { a: 1 } })).toMatch(/transform/);
     expect(await bad({ verification: 'NONE', target: { email: 'x' } })).toMatch(/target must be/);
-    expect(await bad({ verification: 'NONE', target: { flow: { id: 'f' } } })).toMatch(/not supported yet/);
+    expect(await bad({ verification: 'NONE', target: { flow: { id: 'f' } } })).toMatch(/or { "flow": { "flowId" } }/);
     expect(await bad({ verification: 'NONE', target: { action: { connectionId, action: 'no_such_action' } } })).toMatch(/no action/);
     expect(await bad({ verification: 'NONE', maxBodyBytes: 10 })).toMatch(/maxBodyBytes/);
     // A connection of another organization is not found.

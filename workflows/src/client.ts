@@ -23,6 +23,11 @@ import {
   type RefreshRequest,
   type RunWorkflowInput,
   syncScheduleId,
+  flowScheduleId,
+  triggerPollScheduleId,
+  type FlowWorkflowInput,
+  type ScheduledFlowInput,
+  type TriggerPollInput,
   type ManifestWorkflowInput,
   type ScheduledSyncInput,
   type SyncWorkflowInput,
@@ -257,15 +262,23 @@ export function scheduleSpecOf(schedule: string): { intervals: Array<{ every: st
 
 /** Creates or updates the Temporal Schedule of a connection sync (`sync/<stateId>`). */
 export async function upsertSyncSchedule(temporal: Temporal, stateId: string, schedule: string, paused = false): Promise<string> {
-  const scheduleId = syncScheduleId(stateId);
-  const spec = scheduleSpecOf(schedule) as ScheduleSpec;
-  const action = {
-    type: 'startWorkflow' as const,
+  return upsertSchedule(temporal, syncScheduleId(stateId), scheduleSpecOf(schedule), {
     workflowType: 'scheduledSyncWorkflow',
     args: [{ stateId } satisfies ScheduledSyncInput],
-    taskQueue: temporal.taskQueue,
     workflowId: `sync-schedule/${stateId}`,
-  };
+  }, paused);
+}
+
+interface ScheduledStart {
+  workflowType: string;
+  args: unknown[];
+  workflowId: string;
+}
+
+/** Creates a Schedule, or updates the one with that id (spec, action and paused state); overlapping firings are skipped. */
+async function upsertSchedule(temporal: Temporal, scheduleId: string, specOf: ReturnType<typeof scheduleSpecOf>, start: ScheduledStart, paused: boolean): Promise<string> {
+  const spec = specOf as ScheduleSpec;
+  const action = { type: 'startWorkflow' as const, ...start, taskQueue: temporal.taskQueue };
   try {
     await temporal.client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP }, state: { paused } });
   } catch (err) {
@@ -274,6 +287,17 @@ export async function upsertSyncSchedule(temporal: Temporal, stateId: string, sc
     await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused } }));
   }
   return scheduleId;
+}
+
+/** Deletes a Schedule; false when there was none. */
+async function deleteSchedule(temporal: Temporal, scheduleId: string): Promise<boolean> {
+  try {
+    await temporal.client.schedule.getHandle(scheduleId).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** Pauses or resumes a sync's Schedule; false when it has none. */
@@ -290,14 +314,8 @@ export async function setSyncSchedulePaused(temporal: Temporal, stateId: string,
 }
 
 /** Deletes a sync's Schedule; false when it had none. */
-export async function deleteSyncSchedule(temporal: Temporal, stateId: string): Promise<boolean> {
-  try {
-    await temporal.client.schedule.getHandle(syncScheduleId(stateId)).delete();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  }
+export function deleteSyncSchedule(temporal: Temporal, stateId: string): Promise<boolean> {
+  return deleteSchedule(temporal, syncScheduleId(stateId));
 }
 
 /** The Schedule's next start times (empty when none or paused). */
@@ -309,4 +327,42 @@ export async function describeSyncSchedule(temporal: Temporal, stateId: string):
     if (err instanceof ScheduleNotFoundError) return null;
     throw err;
   }
+}
+
+// ---- flows (workflows/flow.ts) ---------------------------------------------------------------
+
+/** Starts a flow run's workflow (`run/<id>`); starting twice is harmless. */
+export function startFlowWorkflow(temporal: Temporal, run: RunToStart): Promise<string> {
+  return startKindWorkflow(temporal, run, 'flowWorkflow', { runId: run.id } satisfies FlowWorkflowInput);
+}
+
+/** The Schedule of a schedule-triggered flow (`flow/<flowId>`): a cron expression, or an interval as "@every 15m". */
+export function upsertFlowSchedule(temporal: Temporal, flowId: string, schedule: string): Promise<string> {
+  return upsertSchedule(temporal, flowScheduleId(flowId), scheduleSpecOf(schedule), {
+    workflowType: 'scheduledFlowWorkflow',
+    args: [{ flowId, searchAttributes: temporal.searchAttributes } satisfies ScheduledFlowInput],
+    workflowId: `flow-schedule/${flowId}`,
+  }, false);
+}
+
+export function deleteFlowSchedule(temporal: Temporal, flowId: string): Promise<boolean> {
+  return deleteSchedule(temporal, flowScheduleId(flowId));
+}
+
+/** The Schedule polling a flow's polling trigger every `intervalSeconds` (`trigger-poll/<pollId>`). */
+export function upsertTriggerPollSchedule(temporal: Temporal, pollId: string, intervalSeconds: number): Promise<string> {
+  return upsertSchedule(temporal, triggerPollScheduleId(pollId), { intervals: [{ every: `${intervalSeconds}s` }] }, {
+    workflowType: 'triggerPollWorkflow',
+    args: [{ pollId } satisfies TriggerPollInput],
+    workflowId: `trigger-poll/${pollId}`,
+  }, false);
+}
+
+export function deleteTriggerPollSchedule(temporal: Temporal, pollId: string): Promise<boolean> {
+  return deleteSchedule(temporal, triggerPollScheduleId(pollId));
+}
+
+/** Polls now, besides the interval (a skipped firing if a poll is running). */
+export async function triggerPollNow(temporal: Temporal, pollId: string): Promise<void> {
+  await temporal.client.schedule.getHandle(triggerPollScheduleId(pollId)).trigger(ScheduleOverlapPolicy.SKIP);
 }

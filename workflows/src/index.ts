@@ -9,3 +9,6 @@ export * from './manifests/schema.ts';
 export { describeManifest, findManifest, resolvePlugin, MANIFEST_ACTIONS, MANIFEST_SYNC, MANIFEST_CATEGORY } from './manifests/registry.ts';
 export { hostOverridesFor, manifestScope, renderValue, sendRequest } from './manifests/runtime.ts';
 export type { ManifestCredentials, ManifestRunInput } from './activities/manifests.ts';
+export * from './flows/definition.ts';
+export { levelAssignmentCount } from './flows/team.ts';
+export { expandDooneFlowVariables } from './flows/variables.ts';

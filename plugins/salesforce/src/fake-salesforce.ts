@@ -17,7 +17,7 @@ interface ObjectSchema {
 const STANDARD: Record<string, ObjectSchema> = {
   Account: { prefix: '001', fields: ['Name', 'Industry', 'Phone', 'Website', 'Type', 'AnnualRevenue', 'NumberOfEmployees', 'Description'], required: ['Name'] },
   Contact: { prefix: '003', fields: ['FirstName', 'LastName', 'Email', 'Phone', 'Title', 'AccountId', 'Description'], required: ['LastName'] },
-  Lead: { prefix: '00Q', fields: ['FirstName', 'LastName', 'Company', 'Email', 'Status', 'Description'], required: ['LastName', 'Company'] },
+  Lead: { prefix: '00Q', fields: ['FirstName', 'LastName', 'Company', 'Email', 'Phone', 'LeadSource', 'Status', 'Description'], required: ['LastName', 'Company'] },
   Opportunity: { prefix: '006', fields: ['Name', 'StageName', 'CloseDate', 'Amount', 'AccountId', 'Description'], required: ['Name', 'StageName', 'CloseDate'] },
 };
 

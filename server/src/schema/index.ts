@@ -14,5 +14,7 @@ import './webhooks.ts';
 import './webhook-subscriptions.ts';
 import './manifests.ts';
 import './syncs.ts';
+import './flows.ts';
+import './team-members.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

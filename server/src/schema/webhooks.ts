@@ -14,7 +14,8 @@ export const WebhookEventStatusEnum = builder.enumType(WebhookEventStatus, { nam
 
 /** The stored target, with the connection's global id (what the API takes and gives). */
 function publicTarget(target: unknown): unknown {
-  const stored = target as { action?: { connectionId?: string }; trigger?: { connectionId?: string } } | null;
+  const stored = target as { action?: { connectionId?: string }; trigger?: { connectionId?: string }; flow?: { flowId?: string } } | null;
+  if (stored?.flow?.flowId) return { flow: { flowId: globalId('Flow', stored.flow.flowId) } };
   if (stored?.action?.connectionId) return { action: { ...stored.action, connectionId: globalId('Connection', stored.action.connectionId) } };
   if (stored?.trigger?.connectionId) return { trigger: { ...stored.trigger, connectionId: globalId('Connection', stored.trigger.connectionId) } };
   return target ?? null;
@@ -29,10 +30,11 @@ const WebhookEndpointRef = builder.prismaNode('WebhookEndpoint', {
   fields: (t) => ({
     name: t.exposeString('name'),
     url: t.string({
-      description: 'Where the provider posts: PUBLIC_URL/hooks/<endpoint id>',
-      select: { id: true },
-      resolve: (endpoint, _args, ctx) => webhookEndpointUrl(ctx.hub, endpoint.id),
+      description: 'Where the provider posts: PUBLIC_URL/hooks/<path or endpoint id>',
+      select: { id: true, path: true },
+      resolve: (endpoint, _args, ctx) => webhookEndpointUrl(ctx.hub, endpoint),
     }),
+    path: t.exposeString('path', { nullable: true, description: 'The chosen URL path (/hooks/<path>), if any' }),
     verification: t.expose('verification', { type: VerificationSchemeEnum }),
     enabled: t.exposeBoolean('enabled', { description: 'A disabled endpoint answers 410 Gone' }),
     headerName: t.exposeString('headerName', { nullable: true, description: 'The key / signature header (HEADER_KEY, HMAC_SHA256)' }),
@@ -123,14 +125,17 @@ builder.queryField('webhookEvents', (t) =>
   }),
 );
 
+const PATH_DESCRIPTION = 'A chosen URL path, PUBLIC_URL/hooks/<path> (e.g. "new-leads"); unique across the hub';
+
 const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
+    path: t.string({ description: PATH_DESCRIPTION }),
     verification: t.field({ type: VerificationSchemeEnum, required: true }),
     secret: t.string({ description: "The provider's secret (required for SLACK and TWILIO); omitted: one is generated and returned once" }),
     headerName: t.string({ description: 'HEADER_KEY: the key header (X-Webhook-Key); HMAC_SHA256: the signature header (X-Webhook-Signature)' }),
     transform: t.field({ type: 'JSON', description: '{ "message": "$.data.description", "metadata": { "lead_id": "$.data.id" } }' }),
-    target: t.field({ type: 'JSON', description: '{ "action": { "connectionId", "action", "input" } } | { "forward": { "url" } } | { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } }; input may use {{ event.* }}' }),
+    target: t.field({ type: 'JSON', description: '{ "action": { "connectionId", "action", "input" } } | { "forward": { "url" } } | { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } } | { "flow": { "flowId" } }; input may use {{ event.* }}' }),
     options: t.field({ type: 'JSON', description: '{ "ordered": true } processes events one at a time in order; HMAC_SHA256: { "encoding": "hex"|"base64", "prefix": "sha256=" }' }),
     maxBodyBytes: t.int({ description: 'Bodies above this answer 413 (default 1 MiB, at most 10 MiB)' }),
     rateLimitPerMinute: t.int({ description: 'Requests per minute per API process before 429 (default: no limit)' }),
@@ -140,6 +145,7 @@ const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput
 const UpdateWebhookEndpointInput = builder.inputType('UpdateWebhookEndpointInput', {
   fields: (t) => ({
     name: t.string(),
+    path: t.string({ description: `${PATH_DESCRIPTION}; null removes it` }),
     enabled: t.boolean({ description: 'false: the endpoint answers 410 Gone' }),
     secret: t.string({ description: "A new secret (e.g. the provider's rotated one); never returned" }),
     headerName: t.string(),
@@ -201,6 +207,7 @@ builder.mutationField('updateWebhookEndpoint', (t) =>
       if (input.secret === null) throw badInput('secret cannot be removed; NONE endpoints are created as such', [{ path: 'input.secret', message: 'cannot be null' }]);
       return updateWebhookEndpoint(ctx.hub, orgIdOf(ctx), localId(id, 'WebhookEndpoint'), {
         name: checked.name ?? undefined,
+        path: input.path,
         enabled: input.enabled ?? undefined,
         secret: input.secret ?? undefined,
         headerName: input.headerName,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Prisma, recordActivity, type VerificationScheme, type WebhookEndpoint } from '@patchbay/db';
 import type { Hub } from '../context.ts';
 import { forgetEndpoint } from '../webhooks/endpoint-cache.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
 import {
   checkHeaderName,
   checkOptions,
@@ -19,6 +19,8 @@ import {
 
 export interface NewWebhookEndpoint {
   name: string;
+  /** A chosen URL path instead of the id: PUBLIC_URL/hooks/<path> (DooneFlow's webhook path). */
+  path?: string | null;
   verification: VerificationScheme;
   secret?: string | null;
   headerName?: string | null;
@@ -40,7 +42,26 @@ const newEndpointId = () => `wh_${randomBytes(15).toString('base64url')}`;
 
 const jsonOrNull = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
-export const webhookEndpointUrl = (hub: Hub, id: string) => `${hub.config.publicUrl}/hooks/${id}`;
+export const webhookEndpointUrl = (hub: Hub, endpoint: { id: string; path?: string | null }) => `${hub.config.publicUrl}/hooks/${endpoint.path ?? endpoint.id}`;
+
+/** Paths are hub-wide (the URL has no organization in it); `wh_` is the prefix of generated ids. */
+const PATH = /^(?!wh_)[a-z0-9][a-z0-9_-]{1,63}$/;
+
+function checkPath(path: string | null | undefined): string | null | undefined {
+  if (path === undefined || path === null) return path;
+  if (!PATH.test(path)) throw badInput('path must be 2-64 characters: lower-case letters, digits, - and _ (not starting with wh_)', [{ path: 'path', message: 'invalid path' }]);
+  return path;
+}
+
+/** A path another endpoint has taken answers a CONFLICT, not an internal error. */
+async function withPathCheck<T>(path: string | null | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (path && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw conflict(`The webhook path "${path}" is taken; choose another`);
+    throw err;
+  }
+}
 
 function checkLimits(input: { maxBodyBytes?: number | null; rateLimitPerMinute?: number | null }) {
   if (input.maxBodyBytes !== undefined && input.maxBodyBytes !== null && (input.maxBodyBytes < 1024 || input.maxBodyBytes > MAX_BODY_LIMIT)) {
@@ -58,15 +79,17 @@ export async function createWebhookEndpoint(hub: Hub, orgId: string, input: NewW
   const options = checkOptions(scheme, input.options);
   const transform = checkTransform(input.transform);
   const target = await checkTarget(hub, orgId, input.target, scheme);
+  const path = checkPath(input.path);
   checkLimits(input);
   const generated = supplied ? null : generateSecret(scheme);
   const secret = supplied ?? generated;
   const id = newEndpointId();
-  const endpoint = await hub.db.prisma.webhookEndpoint.create({
+  const endpoint = await withPathCheck(path, () => hub.db.prisma.webhookEndpoint.create({
     data: {
       id,
       orgId,
       name: input.name,
+      path: path ?? null,
       verification: scheme,
       secret: secret === null ? null : hub.vault.encrypt(secret, webhookEndpointContext(id)),
       headerName,
@@ -76,7 +99,7 @@ export async function createWebhookEndpoint(hub: Hub, orgId: string, input: NewW
       ...(input.maxBodyBytes ? { maxBodyBytes: input.maxBodyBytes } : {}),
       rateLimitPerMinute: input.rateLimitPerMinute ?? null,
     },
-  });
+  }));
   await recordActivity(hub.db, {
     orgId,
     type: 'webhook_endpoint.created',
@@ -93,6 +116,7 @@ export async function updateWebhookEndpoint(hub: Hub, orgId: string, id: string,
   const scheme = endpoint.verification;
   const data: Prisma.WebhookEndpointUpdateInput = {};
   if (changes.name !== undefined) data.name = changes.name;
+  if (changes.path !== undefined) data.path = checkPath(changes.path);
   if (changes.enabled !== undefined) data.enabled = changes.enabled;
   if (changes.secret !== undefined) {
     const secret = checkSecret(scheme, changes.secret);
@@ -106,7 +130,7 @@ export async function updateWebhookEndpoint(hub: Hub, orgId: string, id: string,
   checkLimits(changes);
   if (changes.maxBodyBytes !== undefined) data.maxBodyBytes = changes.maxBodyBytes ?? 1024 * 1024;
   if (changes.rateLimitPerMinute !== undefined) data.rateLimitPerMinute = changes.rateLimitPerMinute;
-  const updated = await hub.db.prisma.webhookEndpoint.update({ where: { id }, data });
+  const updated = await withPathCheck(changes.path, () => hub.db.prisma.webhookEndpoint.update({ where: { id }, data }));
   forgetEndpoint(hub, id);
   const what = Object.keys(changes).filter((k) => changes[k as keyof WebhookEndpointChanges] !== undefined);
   await recordActivity(hub.db, {

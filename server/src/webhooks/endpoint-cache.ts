@@ -27,23 +27,33 @@ function cacheOf(hub: Hub): Map<string, Entry> {
   return cache;
 }
 
-/** The endpoint with its secret, from a read at most TTL_MS old; concurrent misses share one read. */
-export function loadEndpoint(hub: Hub, id: string): Promise<LoadedEndpoint | null> {
+/** Generated endpoint ids; anything else in the URL is a chosen path. */
+const GENERATED_ID = /^wh_[A-Za-z0-9_-]{20}$/;
+
+/**
+ * The endpoint (by id, or by its chosen path) with its secret, from a read at most TTL_MS old;
+ * concurrent misses share one read.
+ */
+export function loadEndpoint(hub: Hub, key: string): Promise<LoadedEndpoint | null> {
   const cache = cacheOf(hub);
   const now = Date.now();
-  const hit = cache.get(id);
+  const hit = cache.get(key);
   if (hit && now - hit.at < TTL_MS) return hit.loading;
-  const loading = hub.db.prisma.webhookEndpoint.findUnique({ where: { id } }).then((endpoint) =>
+  const where = GENERATED_ID.test(key) ? { id: key } : { path: key };
+  const loading = hub.db.prisma.webhookEndpoint.findUnique({ where }).then((endpoint) =>
     endpoint ? { endpoint, secret: endpoint.secret ? hub.vault.decrypt(endpoint.secret, webhookEndpointContext(endpoint.id)) : null } : null,
   );
-  cache.set(id, { at: now, loading });
+  cache.set(key, { at: now, loading });
   // A failed read is not remembered.
-  loading.catch(() => cache.get(id)?.loading === loading && cache.delete(id));
+  loading.catch(() => cache.get(key)?.loading === loading && cache.delete(key));
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
   return loading;
 }
 
-/** Called by every change to an endpoint in this process. */
+/** Called by every change to an endpoint in this process: forgets it under its id and any path. */
 export function forgetEndpoint(hub: Hub, id: string): void {
-  cacheOf(hub).delete(id);
+  const cache = cacheOf(hub);
+  cache.delete(id);
+  // Path entries are few (chosen by people); a changed path must stop answering at once.
+  for (const key of cache.keys()) if (!GENERATED_ID.test(key)) cache.delete(key);
 }

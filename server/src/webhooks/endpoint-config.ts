@@ -112,6 +112,9 @@ const TargetSchema = z.union([
     }),
   }),
   z.strictObject({
+    flow: z.strictObject({ flowId: z.string().min(1, 'flowId is required') }),
+  }),
+  z.strictObject({
     forward: z.strictObject({
       url: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }),
       headers: z.record(z.string().regex(HEADER_TOKEN, 'a header name'), z.string().max(4096)).optional(),
@@ -122,13 +125,10 @@ const TargetSchema = z.union([
 /** The stored form of a target (the connection's database id), checked against the organization. */
 export async function checkTarget(hub: Hub, orgId: string, target: unknown, scheme: VerificationScheme): Promise<unknown> {
   if (target === null || target === undefined) return null;
-  if (target && typeof target === 'object' && 'flow' in target) {
-    throw badInput('Flow targets are not supported yet; use { action } or { forward }', [{ path: 'target.flow', message: 'not supported yet' }]);
-  }
   const parsed = TargetSchema.safeParse(target);
   if (!parsed.success) {
     throw badInput(
-      'target must be { "action": { "connectionId", "action", "input"? } }, { "forward": { "url", "headers"? } } or { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } }',
+      'target must be { "action": { "connectionId", "action", "input"? } }, { "forward": { "url", "headers"? } }, { "trigger": { "integrationKey", "trigger", "connectionId"?, "settings"? } } or { "flow": { "flowId" } }',
       parsed.error.issues.map((i) => ({ path: ['target', ...i.path.map(String)].join('.'), message: i.message })),
     );
   }
@@ -143,6 +143,12 @@ export async function checkTarget(hub: Hub, orgId: string, target: unknown, sche
     return parsed.data;
   }
   if ('trigger' in parsed.data) return checkTriggerTarget(hub, orgId, parsed.data.trigger, scheme);
+  if ('flow' in parsed.data) {
+    const flowId = localId(parsed.data.flow.flowId, 'Flow', 'target.flow.flowId');
+    const flow = await hub.db.prisma.flow.findFirst({ where: { id: flowId, orgId, deletedAt: null }, select: { id: true } });
+    if (!flow) throw notFound('Flow');
+    return { flow: { flowId } };
+  }
   const { action } = parsed.data;
   const connectionId = localId(action.connectionId, 'Connection', 'target.action.connectionId');
   const connection = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });

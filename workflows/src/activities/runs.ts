@@ -47,37 +47,16 @@ export function createRunActivities(deps: ActivityDeps) {
       if (!run.connectionId || !run.action) {
         throw ApplicationFailure.nonRetryable('This run has no connection or action to execute', 'UnknownActionError');
       }
-      // The stored token's version before the call: an AuthError then asks the token workflow
-      // to replace *this* token, and a burst of such requests coalesces into one refresh.
-      const tokenOf = await prisma.connection.findUnique({ where: { id: run.connectionId }, select: { authMode: true, updatedAt: true } });
-      const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-      try {
-        const output = await runConnectionAction(deps, {
-          orgId: run.orgId,
-          connectionId: run.connectionId,
-          action: run.action,
-          input: run.input ?? {},
-          outputMapping: run.outputMapping as Mapping | null,
-          signal: ctx.cancellationSignal,
-          user: runUserOf(deps, run),
-          bindings: { runId },
-        });
-        await prisma.run.update({ where: { id: runId }, data: { output: (output ?? null) as Prisma.InputJsonValue } });
-      } catch (err) {
-        // However the action reacted to the abort, report a cancellation, not a failure.
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        if (isPluginError(err) && err.kind === 'AUTH' && tokenOf && OAUTH_MODES.includes(tokenOf.authMode)) {
-          // Only the token workflow refreshes (no races on the refresh token): ask it, wait
-          // (bounded) for the new token to land, then fail retryably so Temporal re-runs the
-          // action with it — soon when the token changed, on the normal backoff otherwise.
-          const landed = await requestRefreshAndWait(deps, ctx.client, { orgId: run.orgId, connectionId: run.connectionId, seen: tokenOf.updatedAt.toISOString() })
-            .catch((waitErr) => (deps.logger.warn({ err: waitErr, runId }, 'could not request a token refresh'), false));
-          if (landed) throw ApplicationFailure.create({ message: err.message, type: 'AuthError', nextRetryDelay: '200 milliseconds' });
-        }
-        throw toTemporalFailure(err);
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const output = await callConnectionAction(deps, ctx, {
+        orgId: run.orgId,
+        connectionId: run.connectionId,
+        action: run.action,
+        input: run.input ?? {},
+        outputMapping: run.outputMapping as Mapping | null,
+        user: runUserOf(deps, run),
+        bindings: { runId },
+      });
+      await prisma.run.update({ where: { id: runId }, data: { output: (output ?? null) as Prisma.InputJsonValue } });
     },
 
     async finishRun(runId: string, result: { status: RunTerminalStatus; error?: string }): Promise<void> {
@@ -97,8 +76,36 @@ export function createRunActivities(deps: ActivityDeps) {
 
 export type RunActivities = ReturnType<typeof createRunActivities>;
 
+/**
+ * An action call from inside an activity: heartbeats (so cancellation reaches the action), and
+ * maps failures to Temporal failures. An AuthError on an OAuth connection asks the token
+ * workflow for a fresh token first (only that workflow refreshes: no races on the refresh
+ * token), waits (bounded) for it to land, then fails retryably so Temporal retries with it.
+ */
+export async function callConnectionAction(deps: ActivityDeps, ctx: Context, call: Omit<ActionCall, 'signal'>): Promise<unknown> {
+  const { prisma } = deps.db;
+  // The stored token's version before the call: an AuthError then asks the token workflow to
+  // replace *this* token, and a burst of such requests coalesces into one refresh.
+  const tokenOf = await prisma.connection.findUnique({ where: { id: call.connectionId }, select: { authMode: true, updatedAt: true } });
+  const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await runConnectionAction(deps, { ...call, signal: ctx.cancellationSignal });
+  } catch (err) {
+    // However the action reacted to the abort, report a cancellation, not a failure.
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    if (isPluginError(err) && err.kind === 'AUTH' && tokenOf && OAUTH_MODES.includes(tokenOf.authMode)) {
+      const landed = await requestRefreshAndWait(deps, ctx.client, { orgId: call.orgId, connectionId: call.connectionId, seen: tokenOf.updatedAt.toISOString() })
+        .catch((waitErr) => (deps.logger.warn({ err: waitErr, ...call.bindings }, 'could not request a token refresh'), false));
+      if (landed) throw ApplicationFailure.create({ message: err.message, type: 'AuthError', nextRetryDelay: '200 milliseconds' });
+    }
+    throw toTemporalFailure(err);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
 /** Plugin errors become Temporal failures whose type drives the workflow's retry policy. */
-function toTemporalFailure(err: unknown): unknown {
+export function toTemporalFailure(err: unknown): unknown {
   if (!isPluginError(err)) return err;
   switch (err.kind) {
     case 'PERMANENT':

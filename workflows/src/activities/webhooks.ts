@@ -4,10 +4,10 @@
 // activity or a duplicate dispatch never does the work twice.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, fanOutActivities, Prisma, recordActivity, recordRunEvent, writeActivities, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
+import { announceRunChange, fanOutActivities, Prisma, queueFlowRunsWithEntries, recordActivity, recordRunEvent, writeActivities, type FlowRunRequest, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
 import { applyMapping, createHttpClient, executeTriggerRequest, isPluginError, parseTriggerBody, PermanentError, type Mapping } from '@patchbay/sdk';
 import { loadConnection } from '../runtime/actions.ts';
-import { neutralise, renderEventTemplates } from '../runtime/event-templates.ts';
+import { neutralise, renderEventTemplates } from '../runtime/scoped-templates.ts';
 import { networkGuardFor } from '../runtime/network-guard.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
 import { parseWebhookBody } from '../shared/webhook-body.ts';
@@ -16,7 +16,9 @@ import { parseWebhookBody } from '../shared/webhook-body.ts';
 export type WebhookTarget =
   | { action: { connectionId: string; action: string; input?: unknown } }
   | { forward: { url: string; headers?: Record<string, string> } }
-  | { trigger: TriggerTarget };
+  | { trigger: TriggerTarget }
+  /** Start a flow with the mapped payload (flows whose trigger names this endpoint start too). */
+  | { flow: { flowId: string } };
 
 /** A plugin's webhook trigger: the provider's request becomes that trigger's events. */
 export interface TriggerTarget {
@@ -27,13 +29,20 @@ export interface TriggerTarget {
   settings?: unknown;
 }
 
-export type TargetKind = 'none' | 'action' | 'forward' | 'trigger';
+export type TargetKind = 'none' | 'action' | 'forward' | 'trigger' | 'flow';
 
 export type BeginResult =
   | { state: 'gone' | 'done' }
   /** An earlier event of this (ordered) endpoint is unfinished: wait for it. */
   | { state: 'wait'; waitFor: string }
-  | { state: 'ready'; target: TargetKind };
+  /** `flows`: some enabled flow may start from this event (see queueWebhookFlowRuns). */
+  | { state: 'ready'; target: TargetKind; flows: boolean };
+
+/** A flow run queued for an event; the workflow starts it. */
+export interface QueuedFlowRun {
+  runId: string;
+  orgId: string;
+}
 
 export interface EventRun {
   runId: string;
@@ -47,6 +56,8 @@ export interface FinishInput {
   error?: string;
   runId?: string;
   forwardStatus?: number;
+  /** The flow runs the event started. */
+  flowRuns?: string[];
   /** Trigger targets: how many events the trigger produced (they are stored on the event). */
   triggerEvents?: number;
 }
@@ -59,8 +70,23 @@ export function targetKind(target: unknown): TargetKind {
     if ('action' in target) return 'action';
     if ('forward' in target) return 'forward';
     if ('trigger' in target) return 'trigger';
+    if ('flow' in target) return 'flow';
   }
   return 'none';
+}
+
+/** Enabled flows an event of this endpoint may start: its flow target, flows triggered by it, and by its plugin trigger. */
+function flowsOf(orgId: string, endpointId: string, target: WebhookTarget | null): Prisma.FlowWhereInput {
+  return {
+    orgId,
+    enabled: true,
+    deletedAt: null,
+    OR: [
+      { triggerType: 'WEBHOOK', triggerRef: endpointId },
+      ...(target && 'flow' in target ? [{ id: target.flow.flowId }] : []),
+      ...(target && 'trigger' in target ? [{ triggerType: 'PLUGIN' as const, triggerRef: `${target.trigger.integrationKey}:${target.trigger.trigger}` }] : []),
+    ],
+  };
 }
 
 const isOrdered = (endpoint: WebhookEndpoint) => (endpoint.options as { ordered?: unknown } | null)?.ordered === true;
@@ -104,7 +130,44 @@ export function createWebhookActivities(deps: ActivityDeps) {
         });
         if (earlier) return { state: 'wait', waitFor: earlier.id };
       }
-      return { state: 'ready', target: targetKind(event.endpoint.target) };
+      const target = event.endpoint.target as WebhookTarget | null;
+      const flow = await prisma.flow.findFirst({ where: flowsOf(event.orgId, event.endpointId, target), select: { id: true } });
+      return { state: 'ready', target: targetKind(target), flows: flow !== null };
+    },
+
+    /**
+     * Queues the runs of the flows this event starts (once each: their idempotency keys derive
+     * from the event): the endpoint's flow target and flows triggered by the endpoint get the
+     * mapped payload; flows triggered by a plugin's webhook trigger get one run per event the
+     * trigger produced. Answers every run of the event, so a retry starts any left unstarted.
+     */
+    async queueWebhookFlowRuns(eventId: string): Promise<QueuedFlowRun[]> {
+      const event = await loadOrFail(eventId);
+      const target = event.endpoint.target as WebhookTarget | null;
+      const flows = await prisma.flow.findMany({
+        where: flowsOf(event.orgId, event.endpointId, target),
+        include: { versions: { orderBy: { version: 'desc' }, take: 1, select: { trigger: true } } },
+      });
+      if (flows.length === 0) return [];
+      const fired = (event.output as { events?: unknown[] } | null)?.events ?? [];
+      const requests: FlowRunRequest[] = [];
+      let payload: unknown;
+      for (const flow of flows) {
+        const base = { orgId: event.orgId, flowId: flow.id, version: flow.version, dispatched: true };
+        if (flow.triggerType === 'PLUGIN') {
+          const trigger = flow.versions[0]?.trigger as { endpointId?: string; connectionId?: string } | undefined;
+          const triggerTarget = target && 'trigger' in target ? target.trigger : null;
+          if (trigger?.endpointId && trigger.endpointId !== event.endpointId) continue;
+          if (trigger?.connectionId && trigger.connectionId !== triggerTarget?.connectionId) continue;
+          fired.forEach((item, index) => requests.push({ ...base, payload: item, idempotencyKey: `webhook-event:${eventId}:${index}:flow:${flow.id}` }));
+        } else {
+          payload ??= mappedPayload(event, event.endpoint.transform) ?? {};
+          requests.push({ ...base, payload, idempotencyKey: `webhook-event:${eventId}:flow:${flow.id}` });
+        }
+      }
+      await prisma.$transaction((tx) => queueFlowRunsWithEntries(tx, requests));
+      const runs = await prisma.run.findMany({ where: { orgId: event.orgId, idempotencyKey: { in: requests.map((r) => r.idempotencyKey) } }, select: { id: true, orgId: true } });
+      return runs.map((run) => ({ runId: run.id, orgId: run.orgId }));
     },
 
     /** Creates the target's Run (once: its idempotency key is derived from the event). */
@@ -229,7 +292,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
         // The failure itself is recorded in `error`.
       }
       const kept = (event.output as { events?: unknown[] } | null)?.events;
-      const output = { payload, ...(Array.isArray(kept) ? { events: kept } : {}), ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}) };
+      const output = { payload, ...(Array.isArray(kept) ? { events: kept } : {}), ...(result.runId ? { runId: result.runId } : {}), ...(result.forwardStatus ? { forward: { status: result.forwardStatus } } : {}), ...(result.flowRuns?.length ? { flowRuns: result.flowRuns } : {}) };
       const failed = result.status === 'FAILED';
       // The state change and its feed entry commit together: one disk flush per event.
       await prisma.$transaction(async (tx) => {

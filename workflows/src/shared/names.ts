@@ -147,3 +147,29 @@ export interface ScheduledSyncInput {
 export function syncScheduleId(stateId: string): string {
   return `sync/${stateId}`;
 }
+
+// ---- flows (workflows/flow.ts) ---------------------------------------------------------------
+
+export interface FlowWorkflowInput {
+  runId: string;
+}
+
+export interface ScheduledFlowInput {
+  flowId: string;
+  /** Whether the namespace has Patchbay's search attributes (the run's workflow then carries them). */
+  searchAttributes?: boolean;
+}
+
+export interface TriggerPollInput {
+  pollId: string;
+}
+
+/** A schedule-triggered flow's Temporal Schedule: `flow/<flowId>`. */
+export function flowScheduleId(flowId: string): string {
+  return `flow/${flowId}`;
+}
+
+/** The Temporal Schedule polling a flow's polling trigger: `trigger-poll/<pollId>`. */
+export function triggerPollScheduleId(pollId: string): string {
+  return `trigger-poll/${pollId}`;
+}

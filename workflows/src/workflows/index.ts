@@ -6,3 +6,4 @@ export { connectionTokensWorkflow } from './connection-tokens.ts';
 export { deliveryWorkflow } from './delivery.ts';
 export { manifestWorkflow } from './manifest.ts';
 export { syncWorkflow, scheduledSyncWorkflow } from './sync.ts';
+export { flowWorkflow, scheduledFlowWorkflow, triggerPollWorkflow } from './flow.ts';

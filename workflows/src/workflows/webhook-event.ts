@@ -17,6 +17,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  startChild,
 } from '@temporalio/workflow';
 import { searchAttributeKeys } from '../shared/search-attributes.ts';
 import type { FinishInput, WebhookActivities } from '../activities/webhooks.ts';
@@ -27,6 +28,7 @@ import {
   type WebhookEventWorkflowInput,
   type WebhookEventWorkflowResult,
 } from '../shared/names.ts';
+import { flowWorkflow } from './flow.ts';
 import { runWorkflow } from './run.ts';
 
 // Reads and writes of our own database: quick, idempotent, retried through DB blips. Local
@@ -104,6 +106,16 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
   } catch (err) {
     result = { status: 'FAILED', error: failureMessage(err), runId };
   }
+  // Flows start whatever became of the target (a failed trigger produced no events to start them with).
+  if (begin.flows) {
+    try {
+      const runs = await bookkeeping.queueWebhookFlowRuns(eventId);
+      for (const run of runs) await startFlowRun(run.runId, run.orgId, searchAttributes);
+      result.flowRuns = runs.map((r) => r.runId);
+    } catch (err) {
+      result = { status: 'FAILED', error: `Could not start its flows: ${failureMessage(err)}`, runId };
+    }
+  }
 
   const { next } = await bookkeeping.finishWebhookEvent(eventId, result);
   if (next) {
@@ -112,6 +124,19 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
   }
   if (result.status === 'FAILED') throw ApplicationFailure.nonRetryable(result.error ?? 'webhook event failed', 'WebhookEventFailed');
   return { eventId, status: 'PROCESSED', ...(runId ? { runId } : {}) };
+}
+
+/** Starts a flow run's workflow beside this one (ABANDON: the run is its own durable unit). */
+async function startFlowRun(runId: string, orgId: string, searchAttributes: boolean | undefined) {
+  await startChild(flowWorkflow, {
+    workflowId: runWorkflowId(runId),
+    args: [{ runId }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    ...(searchAttributes ? { typedSearchAttributes: [{ key: attributes.OrgId, value: orgId }, { key: attributes.RunKind, value: 'FLOW' }] } : {}),
+  }).catch((err: unknown) => {
+    // Started already (by an earlier attempt, or the dispatcher): fine.
+    if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+  });
 }
 
 /** The innermost message: activity and child failures wrap the ApplicationFailure that caused them. */

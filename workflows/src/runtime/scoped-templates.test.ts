@@ -1,6 +1,6 @@
 import { referencedSecrets, renderTemplate } from '@patchbay/sdk';
 import { describe, expect, it } from 'vitest';
-import { renderEventTemplates } from './event-templates.ts';
+import { renderEventTemplates } from './scoped-templates.ts';
 
 const event = { message: 'Interested in enterprise plan', metadata: { lead_id: 'lead_123', score: 7 }, tags: ['a', 'b'] };
 const asRun = { escapeForRun: true };
