@@ -353,7 +353,7 @@ export function deleteFlowSchedule(temporal: Temporal, flowId: string): Promise<
 export function upsertTriggerPollSchedule(temporal: Temporal, pollId: string, intervalSeconds: number): Promise<string> {
   return upsertSchedule(temporal, triggerPollScheduleId(pollId), { intervals: [{ every: `${intervalSeconds}s` }] }, {
     workflowType: 'triggerPollWorkflow',
-    args: [{ pollId } satisfies TriggerPollInput],
+    args: [{ pollId, searchAttributes: temporal.searchAttributes } satisfies TriggerPollInput],
     workflowId: `trigger-poll/${pollId}`,
   }, false);
 }

@@ -13,6 +13,8 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import MailComposer from 'nodemailer/lib/mail-composer';
 
 export const DOVECOT_BINARY = process.env.PATCHBAY_DOVECOT_BINARY ?? '/usr/sbin/dovecot';
 
@@ -216,4 +218,28 @@ async function waitForGreeting(port: number, child: ChildProcess, timeoutMs: num
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`no IMAP greeting on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+export interface MailToDeliver {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/**
+ * Delivers a real MIME message (built by nodemailer's MailComposer) into a user's mailbox with
+ * IMAP APPEND, as a mail server would; answers its UID.
+ */
+export async function deliverMail(imap: RunningDovecot, user: string, mail: MailToDeliver, mailbox = 'INBOX'): Promise<number> {
+  const raw = await new MailComposer(mail).compile().build();
+  const client = new ImapFlow({ host: imap.host, port: imap.port, secure: false, auth: { user, pass: imap.users[user]! }, logger: false });
+  await client.connect();
+  try {
+    const appended = await client.append(mailbox, raw);
+    if (!appended || !appended.uid) throw new Error('APPEND did not return a UID (UIDPLUS)');
+    return appended.uid;
+  } finally {
+    await client.logout();
+  }
 }

@@ -32,6 +32,14 @@ export interface StepOutcome {
   waitMs?: number;
 }
 
+/** A poll's outcome; the workflow starts the runs (a run left unstarted by a crash is the dispatcher's). */
+export interface PollOutcome {
+  events: number;
+  runs: Array<{ runId: string; orgId: string }>;
+  error?: string;
+  skipped?: boolean;
+}
+
 export type StepEnd = { status: 'SUCCEEDED'; output?: unknown } | { status: 'CANCELLED' | 'FAILED'; error: string };
 
 const json = (value: unknown) => (value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
@@ -174,9 +182,9 @@ export function createFlowActivities(deps: ActivityDeps) {
      * is never fired twice nor lost. The first poll only sets the starting point: a flow fires
      * for what arrives after it was enabled, not for the mailbox's history.
      */
-    async pollFlowTrigger(pollId: string): Promise<{ events: number; runs: number; error?: string; skipped?: boolean }> {
+    async pollFlowTrigger(pollId: string): Promise<PollOutcome> {
       const poll = await prisma.triggerPoll.findUnique({ where: { id: pollId }, include: { flow: true } });
-      if (!poll || !poll.flow.enabled || poll.flow.deletedAt) return { events: 0, runs: 0, skipped: true };
+      if (!poll || !poll.flow.enabled || poll.flow.deletedAt) return { events: 0, runs: [], skipped: true };
       let hidden: string[] = [];
       let result: { events: unknown[]; cursor?: unknown };
       try {
@@ -200,7 +208,7 @@ export function createFlowActivities(deps: ActivityDeps) {
         if (poll.lastError !== error) {
           await recordActivity(db, { orgId: poll.orgId, type: 'trigger.poll_failed', level: 'warn', message: `Polling "${poll.trigger}" for flow "${poll.flow.name}" failed: ${error}`, connectionId: poll.connectionId, data: { flowId: poll.flowId, trigger: poll.trigger } });
         }
-        return { events: 0, runs: 0, error };
+        return { events: 0, runs: [], error };
       }
       const baseline = poll.cursor === null;
       const events = baseline ? [] : result.events;
@@ -226,10 +234,10 @@ export function createFlowActivities(deps: ActivityDeps) {
         await fanOutActivities(tx, fired);
         return queueFlowRunsWithEntries(
           tx,
-          events.map((event, index) => ({ orgId: poll.orgId, flowId: poll.flowId, version: poll.flow.version, payload: event, idempotencyKey: `poll:${pollId}:${from}:${index}` })),
+          events.map((event, index) => ({ orgId: poll.orgId, flowId: poll.flowId, version: poll.flow.version, payload: event, idempotencyKey: `poll:${pollId}:${from}:${index}`, dispatched: true })),
         );
       });
-      return { events: events.length, runs: runs.length };
+      return { events: events.length, runs: runs.map((run) => ({ runId: run.id, orgId: run.orgId })) };
     },
   };
 }

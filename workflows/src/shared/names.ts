@@ -162,6 +162,8 @@ export interface ScheduledFlowInput {
 
 export interface TriggerPollInput {
   pollId: string;
+  /** Whether the namespace has Patchbay's search attributes (the runs' workflows then carry them). */
+  searchAttributes?: boolean;
 }
 
 /** A schedule-triggered flow's Temporal Schedule: `flow/<flowId>`. */

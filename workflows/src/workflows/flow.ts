@@ -105,18 +105,24 @@ export async function flowWorkflow({ runId }: FlowWorkflowInput): Promise<RunWor
 export async function scheduledFlowWorkflow({ flowId, searchAttributes }: ScheduledFlowInput): Promise<{ runId: string | null }> {
   const created = await bookkeeping.createScheduledFlowRun(flowId, workflowInfo().workflowId);
   if (!created) return { runId: null };
+  await startFlowRun(created.runId, created.orgId, searchAttributes);
+  return { runId: created.runId };
+}
+
+/**
+ * Starts a flow run's workflow beside the caller (ABANDON: the run is its own durable unit,
+ * whatever becomes of the workflow that queued it).
+ */
+export async function startFlowRun(runId: string, orgId: string, searchAttributes: boolean | undefined): Promise<void> {
   await startChild(flowWorkflow, {
-    workflowId: runWorkflowId(created.runId),
-    args: [{ runId: created.runId }],
+    workflowId: runWorkflowId(runId),
+    args: [{ runId }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    ...(searchAttributes
-      ? { typedSearchAttributes: [{ key: searchAttributeKeys.OrgId, value: created.orgId }, { key: searchAttributeKeys.RunKind, value: 'FLOW' }] }
-      : {}),
+    ...(searchAttributes ? { typedSearchAttributes: [{ key: searchAttributeKeys.OrgId, value: orgId }, { key: searchAttributeKeys.RunKind, value: 'FLOW' }] } : {}),
   }).catch((err: unknown) => {
-    // Already started by an earlier attempt of this workflow task: fine.
+    // Started already (by an earlier attempt, or the dispatcher): fine.
     if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
   });
-  return { runId: created.runId };
 }
 
 // A poll calls the provider: a regular activity. A failed poll is recorded and retried by the
@@ -126,9 +132,11 @@ const polling = proxyActivities<FlowActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
-/** Started by a polling trigger's Temporal Schedule: one poll. */
-export async function triggerPollWorkflow({ pollId }: TriggerPollInput) {
-  return polling.pollFlowTrigger(pollId);
+/** Started by a polling trigger's Temporal Schedule: one poll, then the runs of what it found. */
+export async function triggerPollWorkflow({ pollId, searchAttributes }: TriggerPollInput): Promise<{ events: number; runs: number; error?: string }> {
+  const outcome = await polling.pollFlowTrigger(pollId);
+  for (const run of outcome.runs) await startFlowRun(run.runId, run.orgId, searchAttributes);
+  return { events: outcome.events, runs: outcome.runs.length, ...(outcome.error ? { error: outcome.error } : {}) };
 }
 
 function failureMessage(err: unknown): string {

@@ -17,7 +17,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  startChild,
 } from '@temporalio/workflow';
 import { searchAttributeKeys } from '../shared/search-attributes.ts';
 import type { FinishInput, WebhookActivities } from '../activities/webhooks.ts';
@@ -28,7 +27,7 @@ import {
   type WebhookEventWorkflowInput,
   type WebhookEventWorkflowResult,
 } from '../shared/names.ts';
-import { flowWorkflow } from './flow.ts';
+import { startFlowRun } from './flow.ts';
 import { runWorkflow } from './run.ts';
 
 // Reads and writes of our own database: quick, idempotent, retried through DB blips. Local
@@ -124,19 +123,6 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
   }
   if (result.status === 'FAILED') throw ApplicationFailure.nonRetryable(result.error ?? 'webhook event failed', 'WebhookEventFailed');
   return { eventId, status: 'PROCESSED', ...(runId ? { runId } : {}) };
-}
-
-/** Starts a flow run's workflow beside this one (ABANDON: the run is its own durable unit). */
-async function startFlowRun(runId: string, orgId: string, searchAttributes: boolean | undefined) {
-  await startChild(flowWorkflow, {
-    workflowId: runWorkflowId(runId),
-    args: [{ runId }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    ...(searchAttributes ? { typedSearchAttributes: [{ key: attributes.OrgId, value: orgId }, { key: attributes.RunKind, value: 'FLOW' }] } : {}),
-  }).catch((err: unknown) => {
-    // Started already (by an earlier attempt, or the dispatcher): fine.
-    if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
-  });
 }
 
 /** The innermost message: activity and child failures wrap the ApplicationFailure that caused them. */
