@@ -208,6 +208,28 @@ describe('running steps', () => {
     expect(received('/never')).toHaveLength(0);
   });
 
+  it('is live through runUpdated: each step shows up as it starts, waits and ends', async () => {
+    const { createFlow } = await gql<{ createFlow: { id: string } }>(CreateFlow, {
+      input: { name: 'live', trigger: { type: 'manual' }, steps: [{ key: 'wait', type: 'delay', seconds: 1 }, hook('/live', { key: 'notify' })] },
+    });
+    const started = await runFlow(createFlow.id);
+    const sub = hub.subscribe(`subscription($id: ID!) { runUpdated(id: $id) { status steps { key status } } }`, { id: started.id }, org.tokens.VIEWER);
+    const seen: string[] = [];
+    try {
+      for (;;) {
+        const result = await sub.next(30_000);
+        expect(result.errors).toBeUndefined();
+        const run = (result.data as { runUpdated: { status: string; steps: Array<{ key: string; status: string }> } }).runUpdated;
+        seen.push(`${run.status} ${run.steps.map((s) => `${s.key}:${s.status}`).join(',')}`);
+        if (run.status === 'SUCCEEDED') break;
+      }
+    } finally {
+      await sub.close();
+    }
+    expect(seen).toContain('RUNNING wait:WAITING');
+    expect(seen.at(-1)).toBe('SUCCEEDED wait:SUCCEEDED,notify:SUCCEEDED');
+  });
+
   it('signs a send_webhook step per Standard Webhooks with an org secret', async () => {
     await gql(SetSecret, { name: 'APP_WEBHOOK_SECRET', value: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
     const { createFlow } = await gql<{ createFlow: { id: string } }>(CreateFlow, {
