@@ -116,6 +116,14 @@ describe.skipIf(!dovecotAvailable)('Email → Slack flow (needs Debian dovecot-i
     expect(poll).not.toContain(wrong);
     const failed = await until('the feed entry', () => hub.db.prisma.activityEvent.findFirst({ where: { orgId: org.id, type: 'trigger.poll_failed' } }));
     expect(failed.level).toBe('warn');
+    // Deleting the connection disarms the flow's poll and disables the flow, saying why; its synced records go too.
+    await hub.db.prisma.syncRecord.create({ data: { orgId: org.id, connectionId: dbId(broken.id), model: 'User', externalId: 'u1', data: {}, hash: 'h' } });
+    await gql(`mutation($id: ID!) { deleteConnection(id: $id) { id } }`, { id: broken.id });
+    const after = await gql<{ flow: { enabled: boolean; poll: { lastError: string } } }>(FlowPoll, { id: createFlow.id });
+    expect(after.flow).toMatchObject({ enabled: false, poll: { lastError: expect.stringMatching(/connection was deleted/) } });
+    const pollRow = await hub.db.prisma.triggerPoll.findUniqueOrThrow({ where: { flowId: dbId(createFlow.id) } });
+    await expect(hub.hub.temporal.client.schedule.getHandle(`trigger-poll/${pollRow.id}`).describe()).rejects.toThrow();
+    expect(await hub.db.prisma.syncRecord.count({ where: { connectionId: dbId(broken.id) } })).toBe(0);
     await gql(`mutation($id: ID!) { deleteFlow(id: $id) { id } }`, { id: createFlow.id });
     for (const leak of [IMAP_PASSWORD, BOT_TOKEN, wrong]) {
       expect(JSON.stringify(responses)).not.toContain(leak);

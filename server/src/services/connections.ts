@@ -3,7 +3,7 @@
 import { recordActivity, type AuthMode, type Connection, type Prisma, type TokenStrategy } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
 import { issuesOf, type AnyAuthMethod, type PluginDefinition } from '@patchbay/sdk';
-import { loadConnection, stopConnectionTokens, testStoredConnection } from '@patchbay/workflows';
+import { deleteSyncSchedule, deleteTriggerPollSchedule, loadConnection, stopConnectionTokens, testStoredConnection } from '@patchbay/workflows';
 import { revokeStoredTokens } from '@patchbay/workflows/oauth-connections';
 import type { Hub } from '../context.ts';
 import { badInput, notFound, type InputIssue } from '../errors.ts';
@@ -164,7 +164,12 @@ export async function deleteConnection(hub: Hub, orgId: string, connectionId: st
   const existing = await hub.db.prisma.connection.findFirst({ where: { id: connectionId, orgId } });
   if (!existing) throw notFound('Connection');
   if (OAUTH_MODES.includes(existing.authMode)) await retireTokens(hub, existing);
-  await hub.db.prisma.connection.delete({ where: { id: connectionId } });
+  await retireSchedules(hub, connectionId);
+  // Its sync states go with it (cascade); its synced records and polls have no foreign key.
+  await hub.db.prisma.$transaction([
+    hub.db.prisma.syncRecord.deleteMany({ where: { connectionId } }),
+    hub.db.prisma.connection.delete({ where: { id: connectionId } }),
+  ]);
   await recordActivity(hub.db, {
     orgId,
     type: 'connection.deleted',
@@ -173,6 +178,27 @@ export async function deleteConnection(hub: Hub, orgId: string, connectionId: st
     data: { integrationKey: existing.integrationKey },
   });
   return { ...existing, status: 'REVOKED', credentials: null, updatedAt: new Date() };
+}
+
+/**
+ * The Temporal Schedules working on the connection: its syncs', and the polls of flows whose
+ * trigger polls it (those flows stay, their poll disarmed and marked with why). An unreachable
+ * Temporal does not block the delete: a schedule left behind finds the connection gone.
+ */
+async function retireSchedules(hub: Hub, connectionId: string) {
+  const { prisma } = hub.db;
+  const syncs = await prisma.syncState.findMany({ where: { connectionId }, select: { id: true } });
+  const polls = await prisma.triggerPoll.findMany({ where: { connectionId }, select: { id: true } });
+  try {
+    for (const sync of syncs) await deleteSyncSchedule(hub.temporal, sync.id);
+    for (const poll of polls) await deleteTriggerPollSchedule(hub.temporal, poll.id);
+  } catch (err) {
+    hub.logger.warn({ err, connectionId }, 'could not delete the connection\'s schedules; they stop when they find it gone');
+  }
+  if (polls.length) {
+    await prisma.triggerPoll.updateMany({ where: { connectionId }, data: { lastError: 'The connection was deleted: choose another and enable the flow again' } });
+    await prisma.flow.updateMany({ where: { poll: { is: { connectionId } } }, data: { enabled: false } });
+  }
 }
 
 /**
