@@ -16,6 +16,8 @@ export interface WorkflowOutbox {
   /** Pending row ids, oldest first, leaving out those this process started recently. */
   pending(limit: number, startedRecently: string[]): Promise<string[]>;
   start(id: string): Promise<unknown>;
+  /** Starts one workflow for many rows at once (used instead of `start` when given). */
+  startMany?: { size: number; start(ids: string[]): Promise<unknown> };
   /** After a round, the rows started (e.g. to mark them dispatched). */
   started?(ids: string[]): Promise<unknown>;
 }
@@ -37,27 +39,30 @@ export function startWorkflowOutbox(hub: Hub, outbox: WorkflowOutbox, options: O
     for (const [id, at] of recent) if (now - at > RECENTLY_STARTED_MS) recent.delete(id);
     const ids = await outbox.pending(batchSize, [...recent.keys()]);
     const started: string[] = [];
+    const many = outbox.startMany;
+    const groups: string[][] = [];
+    for (let i = 0; i < ids.length; i += many?.size ?? 1) groups.push(ids.slice(i, i + (many?.size ?? 1)));
     let next = 0;
     let unreachable = false;
     // Rows are independent of each other: their workflows start side by side.
     const starter = async () => {
-      while (next < ids.length && !unreachable && !isStopped()) {
-        const id = ids[next++]!;
+      while (next < groups.length && !unreachable && !isStopped()) {
+        const group = groups[next++]!;
         try {
-          await outbox.start(id);
-          recent.set(id, Date.now());
-          started.push(id);
+          await (many ? many.start(group) : outbox.start(group[0]!));
+          for (const id of group) recent.set(id, Date.now());
+          started.push(...group);
         } catch (err) {
           if (!(await isTemporalReachable(hub.temporal))) {
             if (!unreachable) logger.warn({ pending: ids.length - started.length }, `Temporal is unreachable; ${outbox.name}s wait until it is back`);
             unreachable = true;
             return;
           }
-          logger.error({ err, id }, `could not start a ${outbox.name}; will retry`);
+          logger.error({ err, ids: group }, `could not start a ${outbox.name}; will retry`);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, ids.length) }, starter));
+    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, groups.length) }, starter));
     if (started.length) {
       await outbox.started?.(started);
       logger.debug({ started: started.length }, `started ${outbox.name} workflows`);

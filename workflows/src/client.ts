@@ -15,8 +15,10 @@ import { searchAttributeKeys } from './shared/search-attributes.ts';
 import {
   connectionTokensWorkflowId,
   DEFAULT_TASK_QUEUE,
+  deliveryBatchWorkflowId,
   deliveryWorkflowId,
   runWorkflowId,
+  type DeliveryBatchInput,
   SEARCH_ATTRIBUTES,
   type ConnectionTokensInput,
   type DeliveryWorkflowInput,
@@ -119,6 +121,25 @@ export async function startDeliveryWorkflow(temporal: Temporal, deliveryId: stri
   };
   try {
     await temporal.client.workflow.start('deliveryWorkflow', { workflowId, taskQueue: temporal.taskQueue, args: [input] });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
+
+/**
+ * Starts the first attempts of many deliveries in one workflow (see deliveryBatchWorkflow).
+ * Starting the same batch twice, or overlapping batches, is harmless: each delivery is claimed once.
+ */
+export async function startDeliveryBatchWorkflow(temporal: Temporal, deliveryIds: string[], options: Omit<DeliveryStart, 'replay'> = {}): Promise<string> {
+  const workflowId = deliveryBatchWorkflowId(deliveryIds);
+  const input: DeliveryBatchInput = {
+    deliveryIds,
+    ...(options.scheduleMs ? { scheduleMs: options.scheduleMs } : {}),
+    ...(options.disableAfterMs !== undefined ? { disableAfterMs: options.disableAfterMs } : {}),
+  };
+  try {
+    await temporal.client.workflow.start('deliveryBatchWorkflow', { workflowId, taskQueue: temporal.taskQueue, args: [input] });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

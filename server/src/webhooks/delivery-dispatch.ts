@@ -1,11 +1,13 @@
 // Starts the workflows of outgoing webhook Deliveries. Fan-out (recordActivity, in any process)
 // only writes PENDING rows, because the database package cannot reach Temporal; the rows are
 // the outbox. Every api process runs this sweeper beside the incoming-webhook outbox (same
-// switch, same options): it starts `delivery/<id>` for PENDING rows no workflow has claimed yet
-// (`nextAttemptAt` is null until the workflow's first activity sets it). Starting twice (two
-// api processes, a slow worker) is harmless: the id is derived from the delivery.
+// switch, same options): for PENDING rows no workflow has claimed yet (`nextAttemptAt` is null
+// until one does) it starts `delivery-batch/…` workflows, each making the first attempts of up
+// to BATCH_SIZE deliveries and handing those that need a retry to a `delivery/<id>` workflow of
+// their own. Starting twice (two api processes, a slow worker) is harmless: each delivery is
+// claimed once.
 import { CHANNELS } from '@patchbay/db';
-import { startDeliveryWorkflow, type DeliveryStart } from '@patchbay/workflows';
+import { startDeliveryBatchWorkflow, startDeliveryWorkflow, type DeliveryStart } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { startWorkflowOutbox } from '../workflow-outbox.ts';
 import type { OutboxDispatcher, OutboxOptions } from './outbox.ts';
@@ -21,6 +23,9 @@ export function deliveryOverrides(env: NodeJS.ProcessEnv = process.env): Pick<De
 export function startDelivery(hub: Hub, deliveryId: string, replay?: string): Promise<string> {
   return startDeliveryWorkflow(hub.temporal, deliveryId, { ...deliveryOverrides(), ...(replay ? { replay } : {}) });
 }
+
+/** Deliveries whose first attempts one batch workflow makes. */
+const BATCH_SIZE = 50;
 
 export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): OutboxDispatcher {
   return startWorkflowOutbox(
@@ -38,6 +43,8 @@ export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): 
         return rows.map((r) => r.id);
       },
       start: (id) => startDelivery(hub, id),
+      // First attempts go out in batches: one workflow per batch, not one per delivery.
+      startMany: { size: BATCH_SIZE, start: (ids) => startDeliveryBatchWorkflow(hub.temporal, ids, deliveryOverrides()) },
     },
     options,
   );

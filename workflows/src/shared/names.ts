@@ -105,6 +105,26 @@ export interface DeliveryWorkflowInput {
   disableAfterMs?: number;
   /** Started by replayDelivery: proceeds although an earlier execution claimed the delivery. */
   replay?: boolean;
+  /**
+   * Started by a delivery batch that claimed the delivery and made its first attempt(s): go on
+   * from this attempt (the batch's Retry-After, if any, in retryAfterMs).
+   */
+  continueFrom?: { attempt: number; retryAfterMs?: number };
+}
+
+/**
+ * First attempts of many deliveries in one workflow, `delivery-batch/<first id>+<count>`: each
+ * delivery is claimed (once, whoever started it), posted, and only those that need another
+ * attempt get a `delivery/<id>` workflow of their own.
+ */
+export interface DeliveryBatchInput {
+  deliveryIds: string[];
+  scheduleMs?: number[];
+  disableAfterMs?: number;
+}
+
+export function deliveryBatchWorkflowId(deliveryIds: string[]): string {
+  return `delivery-batch/${deliveryIds[0]}+${deliveryIds.length}`;
 }
 
 export interface DeliveryWorkflowResult {

@@ -3,12 +3,14 @@
 // ±20 % jitter derived from the delivery id (deterministic: no Math.random in workflow code),
 // as durable timers; a Retry-After is honoured up to twice the scheduled delay or 1 h,
 // whichever is more. Each attempt records itself; the activity decides DELIVERED / disable.
-import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { ParentClosePolicy, proxyActivities, proxyLocalActivities, sleep, startChild } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/deliveries.ts';
 import {
   DELIVERY_DISABLE_AFTER_MS,
   DELIVERY_SCHEDULE_MS,
+  deliveryWorkflowId,
   NON_RETRYABLE_TYPES,
+  type DeliveryBatchInput,
   type DeliveryWorkflowInput,
   type DeliveryWorkflowResult,
 } from '../shared/names.ts';
@@ -46,10 +48,11 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   const { deliveryId } = input;
   const schedule = input.scheduleMs?.length ? input.scheduleMs : DELIVERY_SCHEDULE_MS;
   const disableAfterMs = input.disableAfterMs ?? DELIVERY_DISABLE_AFTER_MS;
-  if (!(await bookkeeping.beginDelivery(deliveryId, input.replay === true))) return { deliveryId, status: 'SKIPPED', attempts: 0 };
+  const from = input.continueFrom;
+  if (!from && !(await bookkeeping.beginDelivery(deliveryId, input.replay === true))) return { deliveryId, status: 'SKIPPED', attempts: 0 };
 
-  let retryAfterMs: number | undefined;
-  for (let attempt = 0; attempt < schedule.length; attempt++) {
+  let retryAfterMs: number | undefined = from?.retryAfterMs;
+  for (let attempt = from?.attempt ?? 0; attempt < schedule.length; attempt++) {
     const delay = scheduledDelay(deliveryId, attempt, schedule, retryAfterMs);
     if (delay > 0) {
       await bookkeeping.scheduleDeliveryAttempt(deliveryId, delay);
@@ -65,4 +68,50 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   }
   await bookkeeping.finishDelivery(deliveryId, 'FAILED');
   return { deliveryId, status: 'FAILED', attempts: schedule.length };
+}
+
+// The batch's attempts: one activity posting many deliveries side by side.
+const batchAttempts = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/**
+ * The first attempts of many deliveries at once (the dispatcher's fast path): claims them, posts
+ * them in one activity, and hands each one that needs a retry to a `delivery/<id>` workflow of
+ * its own, which goes on with the schedule from the second attempt.
+ */
+export async function deliveryBatchWorkflow(input: DeliveryBatchInput): Promise<{ delivered: number; retrying: number; stopped: number }> {
+  const schedule = input.scheduleMs?.length ? input.scheduleMs : DELIVERY_SCHEDULE_MS;
+  const disableAfterMs = input.disableAfterMs ?? DELIVERY_DISABLE_AFTER_MS;
+  const claimed = await bookkeeping.claimDeliveries(input.deliveryIds);
+  const handOver = (deliveryId: string, continueFrom: DeliveryWorkflowInput['continueFrom']) =>
+    startChild(deliveryWorkflow, {
+      workflowId: deliveryWorkflowId(deliveryId),
+      args: [{ deliveryId, scheduleMs: input.scheduleMs, disableAfterMs, continueFrom }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    }).catch((err: unknown) => {
+      // Started by an earlier attempt of this workflow task: fine.
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    });
+  // A schedule whose first attempt waits is not a fast path: every delivery gets its own workflow.
+  if ((schedule[0] ?? 0) > 0) {
+    for (const id of claimed) await handOver(id, { attempt: 0 });
+    return { delivered: 0, retrying: claimed.length, stopped: 0 };
+  }
+  const outcomes = claimed.length ? await batchAttempts.attemptDeliveries(claimed, disableAfterMs) : [];
+  let delivered = 0;
+  let retrying = 0;
+  const stopped: string[] = [];
+  for (const { deliveryId, outcome } of outcomes) {
+    if (outcome.result === 'delivered') delivered++;
+    else if (outcome.result === 'stop') stopped.push(deliveryId);
+    else {
+      retrying++;
+      await handOver(deliveryId, { attempt: 1, ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}) });
+    }
+  }
+  for (const id of stopped) await bookkeeping.finishDelivery(id, 'FAILED');
+  return { delivered, retrying, stopped: stopped.length };
 }

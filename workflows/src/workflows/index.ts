@@ -3,7 +3,7 @@
 export { runWorkflow } from './run.ts';
 export { webhookEventWorkflow } from './webhook-event.ts';
 export { connectionTokensWorkflow } from './connection-tokens.ts';
-export { deliveryWorkflow } from './delivery.ts';
+export { deliveryWorkflow, deliveryBatchWorkflow } from './delivery.ts';
 export { manifestWorkflow } from './manifest.ts';
 export { syncWorkflow, scheduledSyncWorkflow } from './sync.ts';
 export { flowWorkflow, scheduledFlowWorkflow, triggerPollWorkflow } from './flow.ts';
