@@ -1,14 +1,17 @@
 // `pnpm bench:sync`: how fast does the sync engine pull a paginated API into PostgreSQL?
 // 100,000 records from a local fake API (100 per page, token pagination as a ChiefOnboarding
 // sync-users manifest describes it) through the real path: registerManifest + connectManifest +
-// startSync over GraphQL → syncWorkflow on Temporal → one activity per page that fetches the page
-// and upserts it with one multi-row INSERT … ON CONFLICT … WHERE hash IS DISTINCT FROM statement.
+// startSync over GraphQL → syncWorkflow on Temporal → syncPages activities that fetch page after
+// page and commit each with one statement (multi-row INSERT … ON CONFLICT … WHERE hash IS
+// DISTINCT FROM, the checkpoint and the counts).
 // Then a second run over the same, unchanged data, which must write 0 rows.
 //
 //   pnpm bench:sync
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres pnpm bench:sync
 //
-// Knobs (env): BENCH_RECORDS (100000), BENCH_PAGE_SIZE (100), BENCH_TIMEOUT (s per run, 600).
+// Knobs (env): BENCH_RECORDS (100000), BENCH_PAGE_SIZE (100), BENCH_TIMEOUT (s per run, 600),
+// BENCH_WORKER_NODE_FLAGS (PostgreSQL only: Node flags for the worker process alone, e.g.
+// "--max-semi-space-size=2 --max-old-space-size=256", to see what they do to its memory; printed).
 //
 // Prints records/s, pages/s and the peak RSS of the worker. On PostgreSQL the worker is a process
 // of its own (`server/src/main.ts worker`, its VmHWM read from /proc); on PGlite, which one
@@ -139,7 +142,7 @@ runBench('bench:sync', async () => {
   console.log(
     [
       '',
-      'Patchbay sync benchmark (startSync → syncWorkflow → one activity per page: fetch + one multi-row upsert → PostgreSQL)',
+      'Patchbay sync benchmark (startSync → syncWorkflow → syncPages activities: per page, fetch + one upsert statement with the checkpoint → PostgreSQL)',
       '',
       ...facts,
       '',
@@ -189,7 +192,9 @@ async function startSplitHub(facts: string[]) {
   const config = loadConfig({ ...env, PORT: '0', PATCHBAY_BOOTSTRAP_TOKEN: token });
   const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'api', db, logger: createLogger('warn'), migrate: true });
   cleanups.push({ what: 'stopping the api', undo: () => running.stop() });
-  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), 'worker'], {
+  const workerFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  if (workerFlags.length) facts.push(`worker     Node flags: ${workerFlags.join(' ')} (BENCH_WORKER_NODE_FLAGS)`);
+  const worker = spawn(process.execPath, [...workerFlags, '--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), 'worker'], {
     cwd: repoRoot,
     env: { ...process.env, ...env, PORT: '0', PATCHBAY_BOOTSTRAP_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -357,6 +357,35 @@ describe("a plugin's defineSync through the same engine", () => {
       await crm.close();
     }
   });
+
+  it('retries a failing page from the checkpoint: committed pages are not fetched again', async () => {
+    const contacts = Array.from({ length: 6 }, (_, i) => ({ id: String(200 + i), properties: { email: `f${i}@crm.test` } }));
+    const requests: number[] = [];
+    let failuresLeft = 3;
+    const crm = await startFakeServer((req) => {
+      const after = Number(new URL(req.url, 'http://x').searchParams.get('after') ?? '0');
+      requests.push(after);
+      // The second page fails (503) a few times: more often than one attempt of it absorbs.
+      if (after === 2 && failuresLeft > 0) {
+        failuresLeft--;
+        return { status: 503, json: { message: 'try again' } };
+      }
+      return { json: { results: contacts.slice(after, after + 2), ...(after + 2 < contacts.length ? { paging: { next: { after: String(after + 2) } } } : {}) } };
+    });
+    try {
+      const { createConnection } = await data(CREATE_CONNECTION, { input: { integrationKey: 'paged-crm', name: 'Flaky CRM', authMode: 'NONE', config: { baseUrl: crm.url } } });
+      const { startSync } = await data(START, { id: createConnection.id, sync: 'contacts' });
+      const run = await waitForRun(hub, org.tokens.ADMIN, startSync.id, 45_000, responses);
+      expect(run.error).toBeNull();
+      expect(run.output).toEqual({ pages: 3, added: 6, updated: 0, deleted: 0, model: 'contact' });
+      expect(failuresLeft).toBe(0);
+      expect(requests.filter((after) => after === 0)).toHaveLength(1); // committed before the failures: never fetched again
+      expect(requests.filter((after) => after === 4)).toHaveLength(1);
+      expect((await allRecords(createConnection.id, 'contact')).map((r) => r.externalId).sort()).toEqual(contacts.map((c) => c.id));
+    } finally {
+      await crm.close();
+    }
+  });
 });
 
 const databaseUrl = process.env.DATABASE_URL;
