@@ -42,6 +42,8 @@ export interface PollOutcome {
 
 export type StepEnd = { status: 'SUCCEEDED'; output?: unknown } | { status: 'CANCELLED' | 'FAILED'; error: string };
 
+const HEARTBEAT_EVERY_MS = 1_000;
+
 const json = (value: unknown) => (value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
 export function createFlowActivities(deps: ActivityDeps) {
@@ -96,6 +98,8 @@ export function createFlowActivities(deps: ActivityDeps) {
       await announce(run);
       const scope = flowScope({ trigger: run.input, steps: earlier, flow, runId });
       const finished = () => ({ finishedAt: new Date(), durationMs: Date.now() - record.startedAt.getTime() });
+      // Beats for the whole step (a slow receiver is not a dead worker), and lets a cancellation in.
+      const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const result = await executeStep(step, {
           deps,
@@ -121,6 +125,8 @@ export function createFlowActivities(deps: ActivityDeps) {
         await stepEntry(run, failed, 'failed', message);
         await announce(run);
         throw toTemporalFailure(err);
+      } finally {
+        clearInterval(heartbeat);
       }
     },
 

@@ -92,6 +92,8 @@ export async function flowWorkflow({ runId }: FlowWorkflowInput): Promise<RunWor
     }
     const cause = failureMessage(err);
     const message = current ? `Step "${current}" failed: ${cause}` : cause;
+    // A step that timed out (its worker died, say) could not record its own failure.
+    if (current) await bookkeeping.finishFlowStep(runId, current, { status: 'FAILED', error: cause });
     await bookkeeping.skipFlowSteps(runId, plan.slice(index + 1).map((s) => s.key), `step "${current}" failed`);
     await bookkeeping.finishRun(runId, { status: 'FAILED', error: message });
     throw ApplicationFailure.nonRetryable(message, 'RunFailed');
