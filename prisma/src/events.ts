@@ -4,7 +4,8 @@
 import { fanOut, type FanoutEvent } from './fanout.ts';
 import { createFlowRuns, flowRunsForEvents, type FlowRunRequest } from './flow-runs.ts';
 import type { Database } from './index.ts';
-import type { Prisma } from '../generated/client/client.ts';
+import { randomBytes } from 'node:crypto';
+import type { ActivityEvent, Prisma } from '../generated/client/client.ts';
 
 export const CHANNELS = {
   activity: 'patchbay_activity',
@@ -49,6 +50,8 @@ export async function recordActivity(db: Database, event: ActivityInput) {
  */
 export async function recordActivities(db: Database, events: ActivityInput[], { durable = true } = {}) {
   if (events.length === 0) return [];
+  // Most entries start no flow: then one statement does it all (one round trip, one commit).
+  if (durable && !(await startsFlows(db, events))) return writeAndFanOutAtOnce(db, events);
   return db.prisma.$transaction(async (tx) => {
     if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
     const rows = await writeActivities(tx, events);
@@ -58,6 +61,65 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
 }
 
 type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
+
+/** Whether an enabled flow of these organizations is triggered by domain events (then fan-out needs its transaction). */
+async function startsFlows(db: Database, events: ActivityInput[]): Promise<boolean> {
+  const orgIds = [...new Set(events.map((e) => e.orgId))];
+  const rows = await db.prisma.$queryRaw<Array<{ found: boolean }>>`
+    SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found`;
+  return rows[0]?.found === true;
+}
+
+let idCounter = 0;
+
+/** Ids as Prisma's cuid() makes them sort: by time, then by a per-process counter. */
+function sortableId(prefix: string): string {
+  idCounter = (idCounter + 1) % 1_679_616;
+  return `${prefix}${Date.now().toString(36).padStart(9, '0')}${idCounter.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * writeActivities + fanOutActivities without flows, as one statement: the entries, their
+ * notices, the Deliveries of every matching enabled subscription (the same matching and payload
+ * as fanout.ts) and the delivery dispatcher's wake-up.
+ */
+async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]) {
+  const now = Date.now();
+  const ids = events.map(() => sortableId('c'));
+  const ats = events.map(() => new Date(now).toISOString());
+  const rows = await db.prisma.$queryRaw<Array<Record<string, unknown>>>`
+    WITH ev AS (
+      INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "connectionId", "runId", "at")
+      SELECT * FROM unnest(
+        ${ids}::text[], ${events.map((e) => e.orgId)}::text[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.level ?? 'info')}::text[],
+        ${events.map((e) => e.message)}::text[], (${events.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data)))}::text[])::jsonb[],
+        ${events.map((e) => e.connectionId ?? null)}::text[], ${events.map((e) => e.runId ?? null)}::text[], (${ats}::text[])::timestamp(3)[])
+      RETURNING *
+    ), notices AS (
+      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
+    ), deliveries AS (
+      INSERT INTO "Delivery" ("id", "orgId", "subscriptionId", "messageId", "eventType", "payload", "updatedAt")
+      SELECT 'd' || md5(ev."id" || s."id" || random()::text), ev."orgId", s."id", 'msg_' || md5(random()::text || clock_timestamp()::text || s."id" || ev."id"), ev."type",
+        jsonb_build_object('type', ev."type", 'timestamp', ${ats[0]}::text, 'data',
+          jsonb_build_object('id', ev."id", 'message', ev."message")
+          || CASE WHEN jsonb_typeof(ev."data") = 'object' THEN ev."data" ELSE '{}'::jsonb END
+          || jsonb_build_object('runId', ev."runId", 'connectionId', ev."connectionId")),
+        now()
+      FROM ev JOIN "WebhookSubscription" s ON s."orgId" = ev."orgId" AND s."enabled"
+      WHERE EXISTS (SELECT 1 FROM unnest(s."eventTypes") AS p WHERE p = '*' OR p = ev."type" OR (right(p, 2) = '.*' AND starts_with(ev."type", left(p, -1))))
+      RETURNING "orgId"
+    ), wake AS (
+      SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
+    )
+    SELECT ev.*, (SELECT count(*) FROM notices)::int AS "_notices", (SELECT count(*) FROM wake)::int AS "_wakes" FROM ev`;
+  const byId = new Map(rows.map((row) => [row.id as string, row]));
+  return ids.map((id) => {
+    const { _notices, _wakes, ...row } = byId.get(id)!;
+    void _notices;
+    void _wakes;
+    return row as unknown as ActivityEvent;
+  });
+}
 
 /**
  * Feed entries written inside the caller's transaction (so a state change and its entry commit

@@ -9,18 +9,14 @@ import { createWorker } from '@patchbay/workflows/worker';
 import type { Worker, WorkflowBundleOption } from '@patchbay/workflows/worker';
 import path from 'node:path';
 import { createVault, loadKeyRing } from '@patchbay/db/vault';
-import { startApp, type App } from './app.ts';
+import type { App } from './app.ts';
 import { repoRoot, type Config } from './config.ts';
 import type { Hub } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { firstPartyPlugins, loadPluginPackages, pluginNames } from './plugins.ts';
 import { ensureBootstrap } from './services/tokens.ts';
-import { settleBackgroundWork } from './webhooks/dispatch.ts';
-import { startDeliveryDispatcher } from './webhooks/delivery-dispatch.ts';
-import { startFlowRunDispatcher } from './flows/run-dispatch.ts';
-import { ensureTokenWorkflows } from './services/token-lifecycles.ts';
-import { startOutboxDispatcher, type OutboxOptions } from './webhooks/outbox.ts';
+import type { OutboxOptions } from './webhooks/outbox.ts';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -118,27 +114,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     let app: App | undefined;
     if (role !== 'worker') {
-      // Registered before the app so that they run after it stops (cleanups run in reverse):
-      // requests still being answered may hand them work.
-      cleanups.unshift(() => settleBackgroundWork(hub));
-      if (options.webhookOutbox !== false) {
-        const outbox = startOutboxDispatcher(hub, options.webhookOutbox);
-        cleanups.unshift(() => outbox.stop());
-        // Outgoing deliveries ride on the same switch: both are outboxes of this process.
-        const deliveries = startDeliveryDispatcher(hub, options.webhookOutbox);
-        cleanups.unshift(() => deliveries.stop());
-      }
-      if (options.flowRuns !== false) {
-        const flowRuns = startFlowRunDispatcher(hub, options.flowRuns);
-        cleanups.unshift(() => flowRuns.stop());
-      }
-      app = await startApp(hub);
-      cleanups.unshift(() => app!.close());
-      if (options.tokenBackfill !== false) {
-        void ensureTokenWorkflows(hub)
-          .then((checked) => checked && logger.info({ checked }, 'OAuth token workflows checked'))
-          .catch((err) => logger.warn({ err }, 'could not check the OAuth token workflows; they start on the next refresh or 401'));
-      }
+      // Loaded only here: a worker process never carries the HTTP app and its GraphQL schema.
+      const { startApiRole } = await import('./api-role.ts');
+      app = await startApiRole(hub, options, cleanups);
     }
 
     return { hub, app, worker, stop: () => runAll(cleanups) };
