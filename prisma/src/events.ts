@@ -51,7 +51,10 @@ export async function recordActivity(db: Database, event: ActivityInput) {
 export async function recordActivities(db: Database, events: ActivityInput[], { durable = true } = {}) {
   if (events.length === 0) return [];
   // Most entries start no flow: then one statement does it all (one round trip, one commit).
-  if (durable && !(await startsFlows(db, events))) return writeAndFanOutAtOnce(db, events);
+  if (durable) {
+    const written = await writeAndFanOutAtOnce(db, events);
+    if (written) return written;
+  }
   return db.prisma.$transaction(async (tx) => {
     if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
     const rows = await writeActivities(tx, events);
@@ -62,14 +65,6 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
 
 type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
 
-/** Whether an enabled flow of these organizations is triggered by domain events (then fan-out needs its transaction). */
-async function startsFlows(db: Database, events: ActivityInput[]): Promise<boolean> {
-  const orgIds = [...new Set(events.map((e) => e.orgId))];
-  const rows = await db.prisma.$queryRaw<Array<{ found: boolean }>>`
-    SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found`;
-  return rows[0]?.found === true;
-}
-
 let idCounter = 0;
 
 /** Ids as Prisma's cuid() makes them sort: by time, then by a per-process counter. */
@@ -79,21 +74,26 @@ function sortableId(prefix: string): string {
 }
 
 /**
- * writeActivities + fanOutActivities without flows, as one statement: the entries, their
- * notices, the Deliveries of every matching enabled subscription (the same matching and payload
- * as fanout.ts) and the delivery dispatcher's wake-up.
+ * writeActivities + fanOutActivities as one statement: the entries, their notices, the
+ * Deliveries of every matching enabled subscription (the same matching and payload as
+ * fanout.ts) and the delivery dispatcher's wake-up. When an enabled flow of these organizations
+ * is triggered by domain events, it writes nothing and answers null: flow runs are queued in
+ * the entries' transaction, by the general path.
  */
-async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]) {
+async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]): Promise<ActivityEvent[] | null> {
   const now = Date.now();
   const ids = events.map(() => sortableId('c'));
   const ats = events.map(() => new Date(now).toISOString());
   const rows = await db.prisma.$queryRaw<Array<Record<string, unknown>>>`
-    WITH ev AS (
+    WITH flows AS (
+      SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${[...new Set(events.map((e) => e.orgId))]}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
+    ), ev AS (
       INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "connectionId", "runId", "at")
       SELECT * FROM unnest(
         ${ids}::text[], ${events.map((e) => e.orgId)}::text[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.level ?? 'info')}::text[],
         ${events.map((e) => e.message)}::text[], (${events.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data)))}::text[])::jsonb[],
         ${events.map((e) => e.connectionId ?? null)}::text[], ${events.map((e) => e.runId ?? null)}::text[], (${ats}::text[])::timestamp(3)[])
+      WHERE NOT (SELECT found FROM flows)
       RETURNING *
     ), notices AS (
       SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
@@ -112,6 +112,7 @@ async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]) {
       SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
     )
     SELECT ev.*, (SELECT count(*) FROM notices)::int AS "_notices", (SELECT count(*) FROM wake)::int AS "_wakes" FROM ev`;
+  if (rows.length === 0) return null;
   const byId = new Map(rows.map((row) => [row.id as string, row]));
   return ids.map((id) => {
     const { _notices, _wakes, ...row } = byId.get(id)!;
