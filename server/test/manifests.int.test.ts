@@ -258,8 +258,10 @@ describe('continue_if, polling, files and the retry', () => {
     const history = await temporalHistoryText(hub, run.workflowId);
     expect(history.match(/"timerStartedEventAttributes"/g)?.length).toBe(2);
     const feed = await data(FEED, { filter: { runId: runManifest.id } });
-    const note = feed.activity.edges.map((e: { node: { type: string; data: unknown } }) => e.node).find((n: { type: string }) => n.type === 'manifest.notification');
+    // No notification connection is set on this connection: recorded as skipped (see manifests-notifications.int.test.ts).
+    const note = feed.activity.edges.map((e: { node: { type: string; data: unknown } }) => e.node).find((n: { type: string }) => n.type === 'manifest.notification_skipped');
     expect(note.data).toEqual({ type: 'email', to: 'boss@example.com', subject: 'Report ready for Mia', message: 'Done.' });
+    expect((run.output as { notification?: unknown }).notification).toMatchObject({ status: 'SKIPPED', type: 'email', to: 'boss@example.com' });
   });
 
   it('revokes access with the revoke requests', async () => {

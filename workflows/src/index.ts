@@ -8,7 +8,9 @@ export { checkUrl, isPrivateAddress, networkGuard, PrivateNetworkError } from '.
 export * from './manifests/schema.ts';
 export { describeManifest, findManifest, resolvePlugin, MANIFEST_ACTIONS, MANIFEST_SYNC, MANIFEST_CATEGORY } from './manifests/registry.ts';
 export { hostOverridesFor, manifestScope, renderValue, sendRequest } from './manifests/runtime.ts';
-export type { ManifestCredentials, ManifestRunInput } from './activities/manifests.ts';
+export type { ManifestCredentials, ManifestRunInput, NotificationOutcome } from './activities/manifests.ts';
+export { credentialScopeExtra, decryptManifestCredentials, exchangeManifestCode, manifestAuthorizationUrl, manifestSecretValues, storeManifestGrant } from './manifests/oauth.ts';
+export { NOTIFICATION_CHANNELS } from './manifests/notifications.ts';
 export * from './flows/definition.ts';
 export { levelAssignmentCount } from './flows/team.ts';
 export { expandDooneFlowVariables } from './flows/variables.ts';

@@ -1,10 +1,10 @@
 // Declarative integrations: ChiefOnboarding manifests and custom HTTP tools registered by an
 // organization (only that organization sees them), their connections, forms and runs.
-import { ManifestKind } from '@patchbay/db';
+import { ManifestKind, type Connection } from '@patchbay/db';
 import { z } from 'zod';
 import { builder, orgIdOf, orgOwned } from '../builder.ts';
 import { badInput } from '../errors.ts';
-import { connectManifest, deleteManifest, integrationOfManifest, manifestForm, registerManifest, runManifest } from '../services/manifests.ts';
+import { connectManifest, deleteManifest, integrationOfManifest, manifestForm, registerManifest, runManifest, startManifestOAuth } from '../services/manifests.ts';
 import { localId } from './ids.ts';
 import { Integration } from './integrations.ts';
 
@@ -119,7 +119,11 @@ const ConnectManifestInput = builder.inputType('ConnectManifestInput', {
     integrationKey: t.string({ required: true }),
     name: t.string({ required: true }),
     initialData: t.field({ type: 'JSON', description: 'initial_data_form values by id (stored encrypted; `generate` fields are created)' }),
-    config: t.field({ type: 'JSON', description: 'Non-secret settings: { hostOverrides: { "app.asana.com": "https://proxy…" } }' }),
+    config: t.field({
+      type: 'JSON',
+      description:
+        'Non-secret settings: { hostOverrides: { "app.asana.com": "https://proxy…" }, notificationConnectionId: <an email (type email) or twilio (type text) connection that sends post_execute_notification>, notificationFrom: <its sender address, Twilio number or Messaging Service SID> }',
+    }),
   }),
 });
 
@@ -130,6 +134,35 @@ builder.mutationField('connectManifest', (t) =>
     args: { input: t.arg({ type: ConnectManifestInput, required: true }) },
     resolve: (_query, _root, { input }, ctx) =>
       connectManifest(ctx.hub, orgIdOf(ctx), { integrationKey: input.integrationKey, name: input.name, initialData: input.initialData, config: input.config }),
+  }),
+);
+
+const StartManifestOAuthInput = builder.inputType('StartManifestOAuthInput', {
+  fields: (t) => ({
+    integrationKey: t.string({ required: true }),
+    name: t.string({ required: true }),
+    initialData: t.field({ type: 'JSON', description: 'initial_data_form values by id (stored encrypted); usable in oauth.authenticate_url, e.g. {{ client_id }}' }),
+    config: t.field({ type: 'JSON', description: 'As in connectManifest' }),
+    redirectUrl: t.string({ description: 'Where the browser goes after the callback, with connection_id and status; without it, a page posts the result to window.opener' }),
+  }),
+  validate: z.looseObject({ redirectUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).max(2_000).nullish() }),
+});
+
+const StartManifestOAuthPayload = builder.objectRef<{ authorizationUrl: string; connection: Connection }>('StartManifestOAuthPayload').implement({
+  fields: (t) => ({
+    authorizationUrl: t.exposeString('authorizationUrl', { description: "The manifest's oauth.authenticate_url, rendered: send the user's browser here (valid for 10 minutes, once)" }),
+    connection: t.prismaField({ type: 'Connection', description: 'The PENDING connection /oauth/callback completes', resolve: (_query, payload) => payload.connection }),
+  }),
+});
+
+builder.mutationField('startManifestOAuth', (t) =>
+  t.field({
+    type: StartManifestOAuthPayload,
+    authScopes: { role: 'ADMIN' },
+    description: "Connects a manifest that has an oauth block: a PENDING connection and the provider URL to send the user to; the callback runs the manifest's access_token request",
+    args: { input: t.arg({ type: StartManifestOAuthInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      startManifestOAuth(ctx.hub, orgIdOf(ctx), { integrationKey: input.integrationKey, name: input.name, initialData: input.initialData, config: input.config, redirectUrl: input.redirectUrl }),
   }),
 );
 

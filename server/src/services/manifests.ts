@@ -2,9 +2,18 @@
 // organization, their connections (initial_data_form values encrypted), and manifest runs
 // (RunKind MANIFEST, executed by manifestWorkflow).
 import { randomBytes } from 'node:crypto';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import { announceRunChange, Prisma, recordActivity, recordRunEvent, type Connection, type Manifest as ManifestRow, type Run } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
+import { OAuthProviderError } from '@patchbay/workflows/oauth';
 import {
+  credentialScopeExtra,
+  decryptManifestCredentials,
+  exchangeManifestCode,
+  manifestAuthorizationUrl,
+  NOTIFICATION_CHANNELS,
+  startConnectionTokens,
+  storeManifestGrant,
   describeManifest,
   findManifest,
   hostOverridesFor,
@@ -16,6 +25,7 @@ import {
   sendRequest,
   startManifestWorkflow,
   upsertSyncSchedule,
+  type Manifest,
   type ManifestCredentials,
   type ManifestRunInput,
   type ParsedDefinition,
@@ -23,6 +33,7 @@ import {
 import { z } from 'zod';
 import type { Hub } from '../context.ts';
 import { badInput, conflict, notFound, unavailable, type InputIssue } from '../errors.ts';
+import { callbackUrlOf, hashState, STATE_TTL_MS } from './oauth.ts';
 import { ensureSyncState } from './syncs.ts';
 
 const KEY = /^[a-z][a-z0-9_-]*$/;
@@ -99,7 +110,11 @@ export async function deleteManifest(hub: Hub, orgId: string, key: string): Prom
 }
 
 const ConnectConfig = z
-  .object({ hostOverrides: z.record(z.string().min(1), z.url({ message: 'must be a URL' })).optional() })
+  .object({
+    hostOverrides: z.record(z.string().min(1), z.url({ message: 'must be a URL' })).optional(),
+    notificationConnectionId: z.string().min(1, 'is required').max(200).optional(),
+    notificationFrom: z.string().trim().min(1, 'is required').max(320).optional(),
+  })
   .loose();
 
 export interface ConnectManifestInput {
@@ -109,14 +124,65 @@ export interface ConnectManifestInput {
   config?: unknown;
 }
 
-/** A connection to a manifest: initial_data_form values encrypted (`generate` ones created here). */
-export async function connectManifest(hub: Hub, orgId: string, input: ConnectManifestInput): Promise<Connection> {
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MESSAGING_SERVICE = /^MG[0-9a-fA-F]{32}$/;
+const EMAIL_SENDER = /^(?:[^<>]*<\s*[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+\s*>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
+
+/**
+ * post_execute_notification settings in a manifest connection's config: the connection that
+ * sends (an `email` connection for type email, a `twilio` one for text; a global or local id,
+ * stored as the local id) and the sender (`notificationFrom`: an email address, or a Twilio
+ * number / Messaging Service SID). Checked here so a run never finds out at the end.
+ */
+async function checkNotificationConfig(hub: Hub, orgId: string, manifest: Manifest | null, config: Record<string, unknown>, issues: InputIssue[]): Promise<Record<string, unknown>> {
+  const raw = config.notificationConnectionId;
+  if (typeof raw !== 'string') {
+    if (config.notificationFrom !== undefined) issues.push({ path: 'input.config.notificationFrom', message: 'set notificationConnectionId too' });
+    return config;
+  }
+  let id = raw;
+  try {
+    const decoded = decodeGlobalID(raw);
+    if (decoded.typename === 'Connection') id = decoded.id;
+  } catch {
+    // a local id
+  }
+  const sender = await hub.db.prisma.connection.findFirst({ where: { id, orgId }, select: { id: true, integrationKey: true, status: true } });
+  const path = 'input.config.notificationConnectionId';
+  if (!sender) {
+    issues.push({ path, message: 'no such connection in this organization' });
+    return config;
+  }
+  const type = manifest?.post_execute_notification?.type;
+  const expected = type ? NOTIFICATION_CHANNELS[type].integrationKey : null;
+  if (expected && sender.integrationKey !== expected) issues.push({ path, message: `a ${type} notification is sent through an "${expected}" connection, not ${sender.integrationKey}` });
+  else if (!expected && !Object.values(NOTIFICATION_CHANNELS).some((c) => c.integrationKey === sender.integrationKey)) issues.push({ path, message: 'must be an "email" or a "twilio" connection' });
+  const from = config.notificationFrom;
+  const channel = expected ?? sender.integrationKey;
+  if (typeof from !== 'string') issues.push({ path: 'input.config.notificationFrom', message: channel === 'email' ? 'the sender address is required (e.g. "HR <hr@example.com>")' : 'the sending Twilio number (E.164) or Messaging Service SID is required' });
+  else if (channel === 'email' && !EMAIL_SENDER.test(from)) issues.push({ path: 'input.config.notificationFrom', message: 'must be an email address like hr@example.com or "HR <hr@example.com>"' });
+  else if (channel === 'twilio' && !E164.test(from) && !MESSAGING_SERVICE.test(from)) issues.push({ path: 'input.config.notificationFrom', message: 'must be a phone number in E.164 format (+14155550123) or a Messaging Service SID (MG…)' });
+  return { ...config, notificationConnectionId: sender.id };
+}
+
+interface CheckedConnectInput {
+  found: { row: ManifestRow; definition: ParsedDefinition };
+  name: string;
+  initialData: Record<string, string>;
+  config: Record<string, unknown>;
+}
+
+/** Validates a connect request (name, initial data, config); every problem is reported at its path. */
+async function checkConnectInput(hub: Hub, orgId: string, input: ConnectManifestInput): Promise<CheckedConnectInput> {
   const found = await findManifest(hub.db, orgId, input.integrationKey);
   if (!found) fail('Invalid connection', [{ path: 'input.integrationKey', message: `no manifest "${input.integrationKey}" in this organization` }]);
   const issues: InputIssue[] = [];
   if (!input.name?.trim()) issues.push({ path: 'input.name', message: 'is required' });
-  const config = ConnectConfig.safeParse(input.config ?? {});
-  if (!config.success) issues.push(...zodIssues(config.error, 'input.config'));
+  const parsedConfig = ConnectConfig.safeParse(input.config ?? {});
+  if (!parsedConfig.success) issues.push(...zodIssues(parsedConfig.error, 'input.config'));
+  const config = parsedConfig.success
+    ? await checkNotificationConfig(hub, orgId, found.definition.kind === 'MANIFEST' ? found.definition.manifest : null, parsedConfig.data, issues)
+    : {};
   const given = input.initialData ?? {};
   const initialData: Record<string, string> = {};
   if (!given || typeof given !== 'object' || Array.isArray(given)) issues.push({ path: 'input.initialData', message: 'an object of the initial_data_form values' });
@@ -131,12 +197,20 @@ export async function connectManifest(hub: Hub, orgId: string, input: ConnectMan
     }
     for (const extra of Object.keys(values).filter((k) => !form.some((f) => f.id === k))) issues.push({ path: `input.initialData.${extra}`, message: 'not in the manifest\'s initial_data_form' });
   } else if (Object.keys(given).length) issues.push({ path: 'input.initialData', message: 'custom tools take no initial data (use secrets)' });
-  if (issues.length || !config.success) fail('Invalid connection', issues);
+  if (issues.length || !parsedConfig.success) fail('Invalid connection', issues);
+  return { found, name: input.name.trim(), initialData, config };
+}
 
+/** A connection to a manifest: initial_data_form values encrypted (`generate` ones created here). */
+export async function connectManifest(hub: Hub, orgId: string, input: ConnectManifestInput): Promise<Connection> {
+  const { found, name, initialData, config } = await checkConnectInput(hub, orgId, input);
+  if (found.definition.kind === 'MANIFEST' && found.definition.manifest.oauth) {
+    fail('Invalid connection', [{ path: 'input.integrationKey', message: `"${found.row.key}" signs in with OAuth (its manifest has an oauth block): connect it with startManifestOAuth` }]);
+  }
   const { prisma } = hub.db;
   const connection = await prisma.$transaction(async (tx) => {
     const created = await tx.connection.create({
-      data: { orgId, integrationKey: found.row.key, name: input.name.trim(), authMode: 'NONE', status: 'ACTIVE', config: config.data as Prisma.InputJsonValue },
+      data: { orgId, integrationKey: found.row.key, name, authMode: 'NONE', status: 'ACTIVE', config: config as Prisma.InputJsonValue },
     });
     return tx.connection.update({
       where: { id: created.id },
@@ -152,6 +226,92 @@ export async function connectManifest(hub: Hub, orgId: string, input: ConnectMan
   });
   if (found.definition.kind === 'MANIFEST' && isSyncManifest(found.definition.manifest)) await ensureSyncState(hub, connection, 'users');
   return connection;
+}
+
+export interface StartManifestOAuthInput extends ConnectManifestInput {
+  /** Where the browser goes after the callback (with connection_id and status). */
+  redirectUrl?: string | null;
+}
+
+/**
+ * startManifestOAuth: the OAuth flow of a manifest with an `oauth` block, on the same machinery as
+ * startOAuth — a PENDING connection (authMode OAUTH2; initial data encrypted), a single-use state
+ * that expires in 10 minutes (only its hash is stored, bound to the org and the connection), and
+ * the rendered `authenticate_url` to send the user to. /oauth/callback completes it.
+ */
+export async function startManifestOAuth(hub: Hub, orgId: string, input: StartManifestOAuthInput): Promise<{ authorizationUrl: string; connection: Connection }> {
+  const { found, name, initialData, config } = await checkConnectInput(hub, orgId, input);
+  const manifest = found.definition.kind === 'MANIFEST' ? found.definition.manifest : null;
+  if (!manifest?.oauth) fail('Invalid connection', [{ path: 'input.integrationKey', message: `"${found.row.key}" has no oauth block: connect it with connectManifest` }]);
+  if (isSyncManifest(manifest)) fail('Invalid connection', [{ path: 'input.integrationKey', message: 'sync users manifests cannot use an oauth block yet' }]);
+  const redirectUrl = callbackUrlOf(hub);
+  const state = randomBytes(32).toString('base64url');
+  let authorizationUrl: string;
+  try {
+    authorizationUrl = await manifestAuthorizationUrl(manifest.oauth, { initialData, redirectUrl, state, config });
+  } catch (err) {
+    fail('Invalid manifest', [{ path: 'input.integrationKey', message: `oauth.authenticate_url: ${(err as Error).message}` }]);
+  }
+  const credentials: ManifestCredentials = { initialData, redirectUrl };
+  const connection = await hub.db.prisma.$transaction(async (tx) => {
+    const created = await tx.connection.create({
+      data: { orgId, integrationKey: found.row.key, name, authMode: 'OAUTH2', status: 'PENDING', config: config as Prisma.InputJsonValue },
+    });
+    await tx.oAuthState.create({
+      data: { stateHash: hashState(state), orgId, connectionId: created.id, codeVerifier: '', redirectUrl: input.redirectUrl ?? null, scopes: [], expiresAt: new Date(Date.now() + STATE_TTL_MS) },
+    });
+    return tx.connection.update({ where: { id: created.id }, data: { credentials: hub.vault.encryptJson(credentials, vaultContext.connection(created.id)) } });
+  });
+  return { authorizationUrl, connection };
+}
+
+/**
+ * The callback of a manifest's OAuth flow, after services/oauth.ts checked and claimed the state:
+ * the `access_token` request with the `code` (none needed with `without_code`), its answer stored
+ * encrypted as `{{ oauth }}`, the connection ACTIVE, and — when the manifest has a `refresh`
+ * request — the connection-tokens workflow started, which runs it before `expires_in` runs out
+ * and when a request gets a 401. null: not a manifest connection.
+ */
+export async function completeManifestOAuth(
+  hub: Hub,
+  state: { orgId: string; connectionId: string; connection: Connection },
+  params: URLSearchParams,
+): Promise<{ ok: true } | { ok: false; message: string } | null> {
+  const found = await findManifest(hub.db, state.orgId, state.connection.integrationKey).catch(() => null);
+  if (!found || found.definition.kind !== 'MANIFEST' || !found.definition.manifest.oauth) return null;
+  const manifest = found.definition.manifest;
+  const oauth = manifest.oauth!;
+  const error = params.get('error');
+  if (error) {
+    const clean = error.replace(/[^\w.-]/g, '').slice(0, 64);
+    return { ok: false, message: clean === 'access_denied' ? 'Access was denied at the provider' : `The provider refused the authorization: ${clean}` };
+  }
+  const code = params.get('code');
+  if (!code && !oauth.without_code) return { ok: false, message: 'The provider sent no code back. Start connecting again from the app.' };
+  const row = await hub.db.prisma.connection.findUniqueOrThrow({ where: { id: state.connectionId } });
+  const credentials = decryptManifestCredentials(hub.vault, row);
+  try {
+    const grant = await exchangeManifestCode(hub, { manifest, credentials, config: row.config as Record<string, unknown>, code: oauth.without_code ? code : code! });
+    await storeManifestGrant(hub, row, credentials, grant);
+  } catch (err) {
+    if (err instanceof OAuthProviderError) return { ok: false, message: err.message };
+    throw err;
+  }
+  if (oauth.refresh) {
+    try {
+      await startConnectionTokens(hub.temporal, { id: row.id, orgId: row.orgId });
+    } catch (err) {
+      hub.logger.warn({ err, connectionId: row.id }, 'could not start the token workflow; the next 401 starts it');
+    }
+  }
+  await recordActivity(hub.db, {
+    orgId: row.orgId,
+    type: 'connection.created',
+    message: `Connection "${row.name}" to ${found.row.displayName} connected`,
+    connectionId: row.id,
+    data: { integrationKey: row.integrationKey, authMode: 'OAUTH2', manifest: true },
+  });
+  return { ok: true };
 }
 
 const ACTIONS = ['execute', 'exists', 'revoke'] as const;
@@ -247,8 +407,8 @@ export async function manifestForm(hub: Hub, orgId: string, connectionId: string
   const found = await findManifest(hub.db, orgId, connection.integrationKey);
   if (!found || found.definition.kind !== 'MANIFEST') fail('Invalid form request', [{ path: 'connectionId', message: 'not a connection to a manifest' }]);
   const manifest = found.definition.manifest;
-  const initialData = connection.credentials ? hub.vault.decryptJson<ManifestCredentials>(connection.credentials, vaultContext.connection(connection.id)).initialData ?? {} : {};
-  const scope = manifestScope({ initialData });
+  const credentials = decryptManifestCredentials(hub.vault, connection);
+  const scope = manifestScope({ initialData: credentials.initialData ?? {}, extra: credentialScopeExtra(credentials) });
   const fields: FormField[] = [];
   for (const field of manifest.form) {
     if (field.type === 'input') {

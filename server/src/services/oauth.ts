@@ -11,12 +11,13 @@ import { clientCredentialsScopes, OAuthSetupError, refreshStoredTokens, resolveO
 import type { Hub } from '../context.ts';
 import { badInput, notFound, unavailable } from '../errors.ts';
 import type { NewConnection } from './connections.ts';
+import { completeManifestOAuth } from './manifests.ts';
 
 /** How long a user has between startOAuth and the provider redirecting back. */
 export const STATE_TTL_MS = 10 * 60_000;
 
 export const callbackUrlOf = (hub: Hub) => `${hub.config.publicUrl}/oauth/callback`;
-const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
+export const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 export interface StartOAuthInput {
   integrationKey: string;
@@ -89,6 +90,12 @@ export async function completeOAuthCallback(hub: Hub, params: URLSearchParams): 
   if (row.expiresAt <= now) return fail(`The sign-in took longer than ${STATE_TTL_MS / 60_000} minutes. Start connecting again from the app.`);
   const claimed = await hub.db.prisma.oAuthState.updateMany({ where: { id: row.id, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
   if (claimed.count !== 1) return replayed;
+
+  // A manifest's oauth block (no plugin of that key): its own access_token request, see services/manifests.ts.
+  if (!hub.plugins.get(row.connection.integrationKey)) {
+    const manifestOutcome = await completeManifestOAuth(hub, row, params);
+    if (manifestOutcome) return manifestOutcome.ok ? { ok: true, connectionId: row.connectionId, redirectUrl: row.redirectUrl } : fail(manifestOutcome.message);
+  }
 
   let resolved: ResolvedOAuthApp;
   try {

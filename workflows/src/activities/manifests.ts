@@ -4,13 +4,18 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordActivity, type Prisma } from '@patchbay/db';
-import { vaultContext } from '@patchbay/db/vault';
 import { isPluginError, PermanentError } from '@patchbay/sdk';
+import { credentialScopeExtra, decryptManifestCredentials, manifestSecretValues } from '../manifests/oauth.ts';
+import { NOTIFICATION_CHANNELS } from '../manifests/notifications.ts';
 import { findManifest, requireManifest } from '../manifests/registry.ts';
 import { conditionMet, failureOf, hostOverridesFor, manifestScope, renderValue, sendRequest } from '../manifests/runtime.ts';
 import { readDotPath, type Manifest, type ManifestRequest } from '../manifests/schema.ts';
-import { scrub, scrubString, secretValues } from '../runtime/scrub.ts';
+import { runConnectionAction } from '../runtime/actions.ts';
+import { scrub, scrubString } from '../runtime/scrub.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
+import { requestRefreshAndWait } from './connection-tokens.ts';
+
+export type { ManifestCredentials } from '../manifests/oauth.ts';
 
 export type ManifestAction = 'execute' | 'exists' | 'revoke';
 
@@ -30,10 +35,20 @@ export interface StepResult {
   exists?: boolean;
 }
 
-/** What a run's connection stores (vault ciphertext): the initial_data_form values. */
-export interface ManifestCredentials {
-  initialData?: Record<string, string>;
+/** What post_execute_notification did, kept on the run's output as `notification`. */
+export interface NotificationOutcome {
+  status: 'SENT' | 'SKIPPED' | 'FAILED';
+  type: 'email' | 'text';
+  to: string;
+  subject?: string;
+  /** The connection that sent it (email or twilio). */
+  connectionId?: string;
+  /** The provider's id of the message (SMTP Message-ID, Twilio SID). */
+  messageId?: string;
+  reason?: string;
+  error?: string;
 }
+
 
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -53,10 +68,10 @@ export function createManifestActivities(deps: ActivityDeps) {
     const found = await findManifest(db, run.orgId, connection.integrationKey);
     if (!found) throw new PermanentError(`Manifest "${connection.integrationKey}" not found`);
     const manifest = requireManifest(found.definition, connection.integrationKey);
-    const credentials = connection.credentials ? vault.decryptJson<ManifestCredentials>(connection.credentials, vaultContext.connection(connection.id)) : {};
+    const credentials = decryptManifestCredentials(vault, connection);
     const initialData = credentials.initialData ?? {};
     const input = (run.input ?? {}) as unknown as ManifestRunInput;
-    return { run, connection, manifest, initialData, input, hidden: secretValues(initialData) };
+    return { run, connection, manifest, initialData, credentials, input, hidden: manifestSecretValues(credentials) };
   }
 
   function requestsOf(manifest: Manifest, action: ManifestAction): ManifestRequest[] {
@@ -94,7 +109,7 @@ export function createManifestActivities(deps: ActivityDeps) {
     /** One request: render, send, check continue_if, keep the response, store_data, save_as_file. */
     async manifestStep(runId: string, index: number): Promise<StepResult> {
       const ctx = Context.current();
-      const { run, connection, manifest, initialData, input, hidden } = await load(runId);
+      const { run, connection, manifest, initialData, credentials, input, hidden } = await load(runId);
       const request = requestsOf(manifest, input.action)[index];
       if (!request) throw new PermanentError(`No request ${index} in this manifest`);
       const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -106,6 +121,7 @@ export function createManifestActivities(deps: ActivityDeps) {
           subject: input.subject,
           stored: await subjectData(run.orgId, input.subject?.email),
           responses: previous,
+          extra: credentialScopeExtra(credentials),
         });
         const headers = await renderValue(request.headers ?? manifest.headers, scope);
         const url = await renderValue(request.url, scope);
@@ -117,6 +133,16 @@ export function createManifestActivities(deps: ActivityDeps) {
           files[field] = { name, contentType: file.contentType, bytes: file.bytes };
         }
         const response = await sendRequest(deps, { url, method: request.method, headers, data, files }, { overrides: hostOverridesFor(connection.config as Record<string, unknown>), signal: ctx.cancellationSignal });
+        // A 401 on an OAuth manifest connection: the connection-tokens workflow (the only
+        // refresher) runs the manifest's `refresh` request; once the row holds the new token
+        // this attempt fails retryably and the next one sends it.
+        if (response.status === 401 && manifest.oauth?.refresh && connection.authMode === 'OAUTH2') {
+          const landed = await requestRefreshAndWait(deps, ctx.client, { orgId: run.orgId, connectionId: connection.id, seen: connection.updatedAt.toISOString() }).catch((err) => {
+            deps.logger.warn({ err: { message: scrubString((err as Error).message, hidden) }, runId }, 'could not request a token refresh');
+            return false;
+          });
+          if (landed) throw ApplicationFailure.create({ message: `request ${index} answered 401; retrying with the refreshed token`, type: 'AuthError', nextRetryDelay: '200 milliseconds' });
+        }
 
         if (input.action === 'exists') {
           const exists = manifest.exists!;
@@ -156,25 +182,108 @@ export function createManifestActivities(deps: ActivityDeps) {
       }
     },
 
-    /** The run's output, and the post_execute_notification (as an activity event, fanned out to webhooks). */
+    /** The run's output. */
     async manifestFinish(runId: string, result: { exists?: boolean }): Promise<void> {
-      const { run, manifest, initialData, input, hidden } = await load(runId);
+      const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
       const responses = (run.output as { responses?: unknown[] } | null)?.responses ?? [];
       const output = { responses, ...(result.exists !== undefined ? { exists: result.exists } : {}) } as Prisma.InputJsonValue;
       await prisma.run.update({ where: { id: runId }, data: { output } });
+    },
+
+    /**
+     * post_execute_notification, after a successful execute: rendered like any request, then sent
+     * through the connection named by the manifest connection's `config.notificationConnectionId`
+     * (an `email` connection's send_email, a `twilio` connection's send_sms). Without one it is
+     * SKIPPED (recorded, with a warning). The outcome goes on the run's output as `notification`
+     * and to the feed. Failures throw (retried by the workflow, then manifestNotificationFailed).
+     */
+    async manifestNotify(runId: string): Promise<{ status: NotificationOutcome['status'] | 'NONE' }> {
+      const ctx = Context.current();
+      const { run, connection, manifest, initialData, credentials, input, hidden } = await load(runId);
       const note = manifest.post_execute_notification;
-      if (note && input.action === 'execute') {
-        const scope = manifestScope({ initialData, form: input.form, subject: input.subject, stored: await subjectData(run.orgId, input.subject?.email), responses });
-        const rendered = scrub(await renderValue(note, scope), hidden);
+      if (!note || input.action !== 'execute') return { status: 'NONE' };
+      const done = (run.output as { notification?: NotificationOutcome } | null)?.notification;
+      if (done?.status === 'SENT') return { status: 'SENT' }; // an earlier attempt sent it and recorded it
+      const responses = (run.output as { responses?: unknown[] } | null)?.responses ?? [];
+      const scope = manifestScope({ initialData, form: input.form, subject: input.subject, stored: await subjectData(run.orgId, input.subject?.email), responses, extra: credentialScopeExtra(credentials) });
+      let rendered: typeof note;
+      try {
+        rendered = scrub(await renderValue(note, scope), hidden);
+      } catch (err) {
+        throw toFailure(err, hidden);
+      }
+      const base = { type: rendered.type, to: rendered.to.trim(), ...(rendered.subject ? { subject: rendered.subject } : {}) };
+      const config = (connection.config ?? {}) as { notificationConnectionId?: unknown; notificationFrom?: unknown };
+      const senderId = typeof config.notificationConnectionId === 'string' ? config.notificationConnectionId : null;
+      if (!senderId) {
+        const outcome: NotificationOutcome = { status: 'SKIPPED', ...base, reason: 'No notification connection: set config.notificationConnectionId on the manifest connection' };
+        await keepNotification(runId, outcome);
         await recordActivity(db, {
           orgId: run.orgId,
-          type: 'manifest.notification',
-          message: `${rendered.type === 'email' ? 'Email' : 'Text message'} to ${rendered.to}${rendered.subject ? `: ${rendered.subject}` : ''}`,
-          data: rendered as Prisma.InputJsonValue,
+          type: 'manifest.notification_skipped',
+          level: 'warn',
+          message: `${rendered.type === 'email' ? 'Email' : 'Text message'} to ${base.to} not sent: no notification connection is set on "${connection.name}"`,
+          data: { ...base, message: rendered.message } as Prisma.InputJsonValue,
           connectionId: run.connectionId,
           runId,
         });
+        return { status: 'SKIPPED' };
       }
+      const channel = NOTIFICATION_CHANNELS[rendered.type];
+      const sender = await prisma.connection.findFirst({ where: { id: senderId, orgId: run.orgId }, select: { id: true, integrationKey: true, name: true } });
+      try {
+        if (!sender) throw new PermanentError('The notification connection no longer exists');
+        if (sender.integrationKey !== channel.integrationKey) throw new PermanentError(`A ${rendered.type} notification is sent through an "${channel.integrationKey}" connection; "${sender.name}" is ${sender.integrationKey}`);
+        const from = typeof config.notificationFrom === 'string' ? config.notificationFrom : undefined;
+        const actionInput =
+          rendered.type === 'email'
+            ? { from, to: base.to, subject: rendered.subject || 'Notification', text: rendered.message }
+            : { to: base.to, body: rendered.message, ...(from?.startsWith('MG') ? { messagingServiceSid: from } : { from }) };
+        const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+        let output: unknown;
+        try {
+          output = await runConnectionAction(deps, { orgId: run.orgId, connectionId: sender.id, action: channel.action, input: actionInput, signal: ctx.cancellationSignal, bindings: { runId } });
+        } finally {
+          clearInterval(heartbeat);
+        }
+        const sent = output as { messageId?: unknown; sid?: unknown } | null;
+        const messageId = typeof sent?.messageId === 'string' ? sent.messageId : typeof sent?.sid === 'string' ? sent.sid : undefined;
+        await keepNotification(runId, { status: 'SENT', ...base, connectionId: sender.id, ...(messageId ? { messageId } : {}) });
+        await recordActivity(db, {
+          orgId: run.orgId,
+          type: 'manifest.notification_sent',
+          message: `${rendered.type === 'email' ? 'Email' : 'Text message'} to ${base.to} sent through "${sender.name}"${base.subject ? `: ${base.subject}` : ''}`,
+          data: { ...base, connectionId: sender.id, ...(messageId ? { messageId } : {}) } as Prisma.InputJsonValue,
+          connectionId: run.connectionId,
+          runId,
+        });
+        return { status: 'SENT' };
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        throw toFailure(err, hidden);
+      }
+    },
+
+    /** The notification's retries ran out: recorded as FAILED; the integration run itself still succeeds. */
+    async manifestNotificationFailed(runId: string, error: string): Promise<void> {
+      const { run, manifest, initialData, credentials, input, hidden } = await load(runId);
+      const note = manifest.post_execute_notification;
+      if (!note) return;
+      const responses = (run.output as { responses?: unknown[] } | null)?.responses ?? [];
+      const scope = manifestScope({ initialData, form: input.form, subject: input.subject, stored: await subjectData(run.orgId, input.subject?.email), responses, extra: credentialScopeExtra(credentials) });
+      const rendered = await renderValue(note, scope).then((r) => scrub(r, hidden)).catch(() => note);
+      const message = scrubString(error, hidden);
+      const base = { type: rendered.type, to: rendered.to.trim(), ...(rendered.subject ? { subject: rendered.subject } : {}) };
+      await keepNotification(runId, { status: 'FAILED', ...base, error: message });
+      await recordActivity(db, {
+        orgId: run.orgId,
+        type: 'manifest.notification_failed',
+        level: 'warn',
+        message: `${rendered.type === 'email' ? 'Email' : 'Text message'} to ${base.to} could not be sent: ${message}`,
+        data: { ...base, error: message } as Prisma.InputJsonValue,
+        connectionId: run.connectionId,
+        runId,
+      });
     },
 
     async manifestRetryScheduled(runId: string, error: string, retryAfterMs: number): Promise<void> {
@@ -196,6 +305,12 @@ export function createManifestActivities(deps: ActivityDeps) {
     const responses = [...((run.output as { responses?: unknown[] } | null)?.responses ?? [])];
     responses[index] = value ?? null;
     await prisma.run.update({ where: { id: runId }, data: { output: { responses } as Prisma.InputJsonValue } });
+  }
+
+  async function keepNotification(runId: string, outcome: NotificationOutcome) {
+    const run = await prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { output: true } });
+    const output = { ...((run.output ?? {}) as Record<string, unknown>), notification: outcome };
+    await prisma.run.update({ where: { id: runId }, data: { output: output as unknown as Prisma.InputJsonValue } });
   }
 
   async function storeOnSubject(orgId: string, email: string, values: Record<string, unknown>) {

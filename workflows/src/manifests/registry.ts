@@ -141,6 +141,7 @@ export function describeManifest(row: Pick<ManifestRow, 'key' | 'displayName' | 
     };
   }
   const m = def.manifest;
+  const mode = m.oauth ? 'OAUTH2' : 'NONE';
   const initial = m.initial_data_form.filter((f) => f.name !== 'generate');
   const formSchema = {
     type: 'object',
@@ -152,9 +153,10 @@ export function describeManifest(row: Pick<ManifestRow, 'key' | 'displayName' | 
   return {
     ...base,
     description: isSyncManifest(m) ? `Sync users (${m.action === 'create' ? 'import' : 'update'})` : 'ChiefOnboarding-style manifest',
+    authModes: [mode],
     auth: [
       {
-        mode: 'NONE',
+        mode,
         credentialsSchema: {
           type: 'object',
           description: 'initial_data_form: stored encrypted',

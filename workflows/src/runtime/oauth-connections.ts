@@ -5,6 +5,7 @@
 import { recordActivity, type AuthMode, type Connection, type Database, type Prisma } from '@patchbay/db';
 import { vaultContext, type Vault } from '@patchbay/db/vault';
 import type { PluginRegistry } from '../shared/plugin-registry.ts';
+import { decryptManifestCredentials, manifestOAuthOf, refreshManifestGrant, storeManifestGrant, type ManifestGrant } from '../manifests/oauth.ts';
 import {
   fetchClientCredentialsToken,
   oauthVaultContext,
@@ -135,6 +136,9 @@ export async function refreshStoredTokens(deps: OAuthDeps, orgId: string, connec
   if (!row) throw new OAuthSetupError('Connection not found', 'id');
   if (!OAUTH_MODES.includes(row.authMode)) throw new OAuthSetupError(`Connection "${row.name}" is ${row.authMode}: only OAuth2 connections have tokens to refresh`, 'id');
   if (row.status === 'PENDING' || row.status === 'REVOKED') throw new OAuthSetupError(`Connection "${row.name}" is ${row.status}: it has no tokens to refresh`, 'id');
+  // A manifest's oauth block renews with its own `refresh` request (manifests/oauth.ts).
+  const manifest = row.authMode === 'OAUTH2' && !deps.plugins.get(row.integrationKey) ? await manifestOAuthOf(deps.db, row) : null;
+  if (manifest) return refreshManifestTokens(deps, row, manifest);
   const stored = decryptStored(deps, row);
   if (row.authMode === 'OAUTH2' && !stored?.accessToken) throw new OAuthSetupError(`Connection "${row.name}" never completed its sign-in: connect it again with startOAuth`, 'id');
   const client = clientPairOf(stored);
@@ -147,27 +151,51 @@ export async function refreshStoredTokens(deps: OAuthDeps, orgId: string, connec
       grant = await refreshAccessToken({ app: settings, previous: stored! });
     }
   } catch (err) {
-    if (err instanceof OAuthProviderError && err.kind === 'unavailable') throw err;
-    const message = err instanceof OAuthProviderError || err instanceof OAuthSetupError ? err.message : 'The token could not be renewed';
-    const expired = await deps.db.prisma.connection.update({ where: { id: row.id }, data: { status: 'EXPIRED', lastError: message } });
-    await recordActivity(deps.db, {
-      orgId,
-      type: 'connection.expired',
-      level: 'warn',
-      message: `Connection "${row.name}" expired: ${message}`,
-      connectionId: row.id,
-      data: { integrationKey: row.integrationKey, authMode: row.authMode, ...(err instanceof OAuthProviderError && err.error ? { error: err.error } : {}) },
-    });
-    return { refreshed: false, connection: expired, message };
+    return expireAfterRefusal(deps, row, err);
   }
   const connection = await storeGrant(deps, row.id, grant, client);
+  await recordRefreshed(deps, row, grant.expiresAt, grant.scopes);
+  return { refreshed: true, connection };
+}
+
+/** The provider refused (or the set-up is broken): EXPIRED with the reason; unreachable: rethrown for a retry. */
+async function expireAfterRefusal(deps: OAuthDeps, row: Connection, err: unknown): Promise<RefreshOutcome> {
+  if (err instanceof OAuthProviderError && err.kind === 'unavailable') throw err;
+  const message = err instanceof OAuthProviderError || err instanceof OAuthSetupError ? err.message : 'The token could not be renewed';
+  const expired = await deps.db.prisma.connection.update({ where: { id: row.id }, data: { status: 'EXPIRED', lastError: message } });
   await recordActivity(deps.db, {
-    orgId,
+    orgId: row.orgId,
+    type: 'connection.expired',
+    level: 'warn',
+    message: `Connection "${row.name}" expired: ${message}`,
+    connectionId: row.id,
+    data: { integrationKey: row.integrationKey, authMode: row.authMode, ...(err instanceof OAuthProviderError && err.error ? { error: err.error } : {}) },
+  });
+  return { refreshed: false, connection: expired, message };
+}
+
+async function recordRefreshed(deps: OAuthDeps, row: Connection, expiresAt: Date | null, scopes: string[]) {
+  await recordActivity(deps.db, {
+    orgId: row.orgId,
     type: 'connection.refreshed',
     message: `Connection "${row.name}" has a new access token`,
     connectionId: row.id,
-    data: { integrationKey: row.integrationKey, expiresAt: grant.expiresAt?.toISOString() ?? null, scopes: grant.scopes },
+    data: { integrationKey: row.integrationKey, expiresAt: expiresAt?.toISOString() ?? null, scopes },
   });
+}
+
+/** A manifest connection's `oauth.refresh` request (run only here, i.e. by the connection-tokens workflow). */
+async function refreshManifestTokens(deps: OAuthDeps, row: Connection, manifest: NonNullable<Awaited<ReturnType<typeof manifestOAuthOf>>>): Promise<RefreshOutcome> {
+  const credentials = decryptManifestCredentials(deps.vault, row);
+  if (!credentials.oauth) throw new OAuthSetupError(`Connection "${row.name}" never completed its sign-in: connect it again with startManifestOAuth`, 'id');
+  let grant: ManifestGrant;
+  try {
+    grant = await refreshManifestGrant(deps, { manifest, credentials, config: configOf(row) });
+  } catch (err) {
+    return expireAfterRefusal(deps, row, err);
+  }
+  const connection = await storeManifestGrant(deps, row, credentials, grant);
+  await recordRefreshed(deps, row, grant.expiresAt, row.scopes);
   return { refreshed: true, connection };
 }
 

@@ -1,7 +1,7 @@
 // One manifest run (RunKind MANIFEST), workflow id `run/<runId>`: each request is an activity,
 // `polling` waits on workflow timers, `continue_if` gates, and a failed run is retried once
 // after `retryAfterMs` (ChiefOnboarding: one hour) — a durable timer, not a process timer.
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { ManifestActivities } from '../activities/manifests.ts';
 import type { RunActivities } from '../activities/runs.ts';
 import { NON_RETRYABLE_TYPES, type ManifestWorkflowInput, type RunWorkflowResult } from '../shared/names.ts';
@@ -15,6 +15,14 @@ const requests = proxyActivities<ManifestActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+// post_execute_notification: sending an email or a text can be slow or flaky; a few retries,
+// then it is recorded as failed — it never turns a successful integration run into a failure.
+const notifier = proxyActivities<ManifestActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 export async function manifestWorkflow({ runId, retryAfterMs = 3_600_000 }: ManifestWorkflowInput): Promise<RunWorkflowResult> {
@@ -43,6 +51,8 @@ export async function manifestWorkflow({ runId, retryAfterMs = 3_600_000 }: Mani
         }
       }
       await bookkeeping.manifestFinish(runId, exists === undefined ? {} : { exists });
+      // Runs started before notifications were sent skip them on replay (their history has none).
+      if (patched('manifest-post-execute-notification')) await notify(runId);
       await bookkeeping.finishRun(runId, { status: 'SUCCEEDED' });
       return { runId, status: 'SUCCEEDED' };
     } catch (err) {
@@ -59,6 +69,15 @@ export async function manifestWorkflow({ runId, retryAfterMs = 3_600_000 }: Mani
       await bookkeeping.finishRun(runId, { status: 'FAILED', error: message });
       throw ApplicationFailure.nonRetryable(message, 'RunFailed');
     }
+  }
+}
+
+async function notify(runId: string): Promise<void> {
+  try {
+    await notifier.manifestNotify(runId);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    await bookkeeping.manifestNotificationFailed(runId, failureMessage(err));
   }
 }
 
