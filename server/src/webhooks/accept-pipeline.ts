@@ -1,10 +1,10 @@
 // What follows a 202, for many events at once: their `webhook.received` feed entries in one
 // transaction (not flushed before the commit returns: the events themselves are durable, the
-// feed lines are derived from them), their workflows started with bounded concurrency, and one
-// UPDATE marking those DISPATCHED. An event whose start fails stays RECEIVED for the outbox.
+// feed lines are derived from them), one webhook-batch workflow started for all of them, and
+// one UPDATE marking them DISPATCHED. If that start fails, they stay RECEIVED for the outbox.
 import { recordActivities } from '@patchbay/db';
 import type { Hub } from '../context.ts';
-import { markDispatched, startWebhookEventWorkflow } from './dispatch.ts';
+import { markDispatched, startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
   endpoint: { id: string; orgId: string; name: string };
@@ -14,8 +14,6 @@ export interface AcceptedEvent {
 }
 
 const MAX_BATCH = 200;
-/** Endpoints whose workflow starts are in flight at once per batch. */
-const START_CONCURRENCY = 16;
 
 export interface AcceptPipeline {
   /** Resolves once the event's feed entry is written and its dispatch was tried. */
@@ -65,33 +63,33 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       })),
       { durable: false },
     ).catch((err) => hub.logger.warn({ err }, 'could not record webhook.received'));
-    // Per endpoint, in arrival order, stopping at the first failure: a later event must not be
-    // dispatched before an earlier one the outbox will have to retry (order per endpoint).
-    const byEndpoint = new Map<string, AcceptedEvent[]>();
-    for (const event of events) byEndpoint.set(event.endpoint.id, [...(byEndpoint.get(event.endpoint.id) ?? []), event]);
-    const queues = [...byEndpoint.values()];
-    const started: string[] = [];
-    const worker = async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
-        for (const { endpoint, eventId } of queue) {
-          if (stalled.has(endpoint.id)) {
-            if (await hasEarlierUndispatched(eventId)) break;
-            stalled.delete(endpoint.id);
-          }
-          try {
-            await startWebhookEventWorkflow(hub, eventId);
-            started.push(eventId);
-          } catch (err) {
-            // The outbox dispatcher picks it (and this endpoint's later events) up when Temporal answers again.
-            stalled.add(endpoint.id);
-            hub.logger.warn({ err, eventId }, 'webhook event stays in the outbox: its workflow could not be started now');
-            break;
-          }
+    // In arrival order. An endpoint with an event left to the outbox keeps its later events
+    // there too (order per endpoint): they are dispatched after it.
+    const eligible: string[] = [];
+    const heldBack = new Set<string>();
+    for (const { endpoint, eventId } of events) {
+      if (heldBack.has(endpoint.id)) continue;
+      if (stalled.has(endpoint.id)) {
+        if (await hasEarlierUndispatched(eventId)) {
+          heldBack.add(endpoint.id);
+          continue;
         }
+        stalled.delete(endpoint.id);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, queues.length) }, worker));
-    await markDispatched(hub, started);
+      eligible.push(eventId);
+    }
+    if (eligible.length === 0) return;
+    try {
+      // One workflow for the whole flush, not one per event: the Temporal server's work per
+      // accepted request is what bounded ingest.
+      await startWebhookBatchWorkflow(hub, eligible);
+    } catch (err) {
+      // The outbox dispatcher picks them (and these endpoints' later events) up when Temporal answers again.
+      for (const { endpoint, eventId } of events) if (eligible.includes(eventId)) stalled.add(endpoint.id);
+      hub.logger.warn({ err, events: eligible.length }, 'webhook events stay in the outbox: their workflow could not be started now');
+      return;
+    }
+    await markDispatched(hub, eligible);
   }
 
   return {

@@ -1,7 +1,7 @@
 // Starting an event's workflow. The workflow id is derived from the event
 // (`webhook-event/<eventId>`) and starts are REJECT_DUPLICATE, so dispatching an event twice —
 // the request path and the outbox racing, or a retried sweep — never routes it twice.
-import { webhookEventWorkflowId, type WebhookEventWorkflowInput } from '@patchbay/workflows';
+import { webhookBatchWorkflowId, webhookEventWorkflowId, type WebhookBatchInput, type WebhookEventWorkflowInput } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 
 /** How long one start may take; when Temporal is down the outbox tries again later. */
@@ -21,6 +21,27 @@ export async function startWebhookEventWorkflow(hub: Hub, eventId: string): Prom
     );
   } catch (err) {
     // Already started (or finished) by an earlier dispatch: that is success.
+    if ((err as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+  }
+}
+
+/**
+ * Starts one `webhook-batch/…` workflow for many accepted events (the request path's fast
+ * path): it finishes those with nothing to route and starts `webhook-event/<id>` for the others.
+ * Dispatching an event again later (the outbox) is harmless: the per-event id is the guard.
+ */
+export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[]): Promise<void> {
+  const { temporal } = hub;
+  try {
+    await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      temporal.client.workflow.start('webhookBatchWorkflow', {
+        workflowId: webhookBatchWorkflowId(eventIds),
+        taskQueue: temporal.taskQueue,
+        args: [{ eventIds, searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  } catch (err) {
     if ((err as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
   }
 }

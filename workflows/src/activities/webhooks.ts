@@ -279,6 +279,58 @@ export function createWebhookActivities(deps: ActivityDeps) {
     },
 
     /**
+     * A batch's triage: events with nothing to route (no target, no flow, endpoint not ordered)
+     * are finished here, together — PROCESSED with their payload and feed entries, in one
+     * transaction; the others are answered, each to get a workflow of its own. Finished or
+     * deleted events are in neither list.
+     */
+    async triageWebhookEvents(eventIds: string[]): Promise<{ route: string[]; finished: number }> {
+      const events = await prisma.webhookEvent.findMany({ where: { id: { in: eventIds }, status: { in: [...UNFINISHED] } }, include: { endpoint: true } });
+      const flowTargets = await prisma.flow.findMany({
+        where: { orgId: { in: [...new Set(events.map((e) => e.orgId))] }, enabled: true, deletedAt: null, triggerType: 'WEBHOOK', triggerRef: { in: events.map((e) => e.endpointId) } },
+        select: { triggerType: true, triggerRef: true },
+      });
+      const quiet = (event: (typeof events)[number]) =>
+        targetKind(event.endpoint.target) === 'none' && !isOrdered(event.endpoint) && !flowTargets.some((f) => f.triggerType === 'WEBHOOK' && f.triggerRef === event.endpointId);
+      const order = new Map(eventIds.map((id, index) => [id, index]));
+      const route = events.filter((e) => !quiet(e)).sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((e) => e.id);
+      const done = events.filter(quiet);
+      if (done.length === 0) return { route, finished: 0 };
+      const now = new Date();
+      const finished = await prisma.$transaction(async (tx) => {
+        const outputs = done.map((event) => {
+          let payload: unknown = null;
+          try {
+            payload = mappedPayload(event, event.endpoint.transform);
+          } catch {
+            // Kept as received: the endpoint has no transform to fail, so this is a body it cannot parse.
+          }
+          return { id: event.id, output: JSON.stringify({ payload }) };
+        });
+        const updated = await tx.$queryRaw<Array<{ id: string }>>`
+          UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
+          FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
+          WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
+          RETURNING e."id"`;
+        const ids = new Set(updated.map((u) => u.id));
+        const rows = await writeActivities(
+          tx,
+          done
+            .filter((event) => ids.has(event.id))
+            .map((event) => ({
+              orgId: event.orgId,
+              type: 'webhook.processed',
+              message: `Webhook event on "${event.endpoint.name}" processed`,
+              data: { endpointId: event.endpointId, eventId: event.id, target: 'none' },
+            })),
+        );
+        await fanOutActivities(tx, rows);
+        return ids.size;
+      });
+      return { route, finished };
+    },
+
+    /**
      * PROCESSED or FAILED (once), with the feed entry. For an ordered endpoint, answers the next
      * unfinished event so the workflow can wake it.
      */

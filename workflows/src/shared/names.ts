@@ -48,6 +48,21 @@ export interface WebhookEventWorkflowResult {
   runId?: string;
 }
 
+/**
+ * Many freshly accepted webhook events in one workflow, `webhook-batch/<first id>+<count>` (the
+ * api's fast path: one start per flush of accepted requests, not one per event). Events that
+ * need routing get their own `webhook-event/<id>` workflow; events with nothing to do (no
+ * target, no flow, not ordered) are finished together.
+ */
+export interface WebhookBatchInput {
+  eventIds: string[];
+  searchAttributes?: boolean;
+}
+
+export function webhookBatchWorkflowId(eventIds: string[]): string {
+  return `webhook-batch/${eventIds[0]}+${eventIds.length}`;
+}
+
 /** One token-lifecycle workflow per OAuth connection: `connection-tokens/<connectionId>`. */
 export function connectionTokensWorkflowId(connectionId: string): string {
   return `connection-tokens/${connectionId}`;

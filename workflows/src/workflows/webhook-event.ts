@@ -17,6 +17,8 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { searchAttributeKeys } from '../shared/search-attributes.ts';
 import type { FinishInput, WebhookActivities } from '../activities/webhooks.ts';
@@ -24,6 +26,7 @@ import {
   NON_RETRYABLE_TYPES,
   runWorkflowId,
   webhookEventWorkflowId,
+  type WebhookBatchInput,
   type WebhookEventWorkflowInput,
   type WebhookEventWorkflowResult,
 } from '../shared/names.ts';
@@ -123,6 +126,26 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
   }
   if (result.status === 'FAILED') throw ApplicationFailure.nonRetryable(result.error ?? 'webhook event failed', 'WebhookEventFailed');
   return { eventId, status: 'PROCESSED', ...(runId ? { runId } : {}) };
+}
+
+/**
+ * The api's fast path: one workflow for a flush of accepted events. Those with nothing to route
+ * are finished together; each of the others gets its own `webhook-event/<id>` workflow, started
+ * in arrival order (an id already used — the outbox got there first — is left to that one).
+ */
+export async function webhookBatchWorkflow({ eventIds, searchAttributes }: WebhookBatchInput): Promise<{ routed: number; finished: number }> {
+  const { route, finished } = await bookkeeping.triageWebhookEvents(eventIds);
+  for (const eventId of route) {
+    await startChild(webhookEventWorkflow, {
+      workflowId: webhookEventWorkflowId(eventId),
+      args: [{ eventId, searchAttributes }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    }).catch((err: unknown) => {
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    });
+  }
+  return { routed: route.length, finished };
 }
 
 /** The innermost message: activity and child failures wrap the ApplicationFailure that caused them. */
