@@ -5,7 +5,7 @@
 // (The `standardwebhooks` package is a dependency of server/ only; the tests verify every
 // delivery with it.)
 import { Context } from '@temporalio/activity';
-import { recordActivity } from '@patchbay/db';
+import { recordActivity, type Delivery, type WebhookSubscription } from '@patchbay/db';
 import { parseRetryAfter, PermanentError } from '@patchbay/sdk';
 import { Webhook } from 'standardwebhooks';
 import { guardedFetch } from '../runtime/network-guard.ts';
@@ -21,6 +21,18 @@ export const subscriptionSecretContext = (subscriptionId: string) => `webhook-su
 /** One `v1,<base64>` signature per the Standard Webhooks spec, made by its reference library. */
 export function signStandardWebhook(secret: string, messageId: string, timestampSeconds: number, body: string): string {
   return new Webhook(secret).sign(messageId, new Date(timestampSeconds * 1000), body);
+}
+
+interface SentAttempt {
+  deliveryId: string;
+  at: Date;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  durationMs: number;
+  retryAfterMs?: number;
+  /** Refused before sending (SSRF guard): it will be refused again. */
+  permanent: boolean;
 }
 
 export type AttemptOutcome =
@@ -50,12 +62,19 @@ export function createDeliveryActivities(deps: ActivityDeps) {
     }
   }
 
-  async function attemptDelivery(deliveryId: string, disableAfterMs: number): Promise<AttemptOutcome> {
-    const delivery = await prisma.delivery.findUnique({ where: { id: deliveryId }, include: { subscription: true } });
-    if (!delivery || delivery.status !== 'PENDING') return { result: 'stop', reason: 'the delivery is gone or finished' };
-    const subscription = delivery.subscription;
-    if (!subscription.enabled) return { result: 'stop', reason: `the subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}` };
+  type LoadedDelivery = Delivery & { subscription: WebhookSubscription };
 
+  /** Why a delivery is not to be attempted (gone, finished, subscription disabled), or null. */
+  function stopReason(delivery: LoadedDelivery | null | undefined): string | null {
+    if (!delivery || delivery.status !== 'PENDING') return 'the delivery is gone or finished';
+    const { subscription } = delivery;
+    if (!subscription.enabled) return `the subscription is disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}`;
+    return null;
+  }
+
+  /** Signs and POSTs (through the SSRF guard); never throws: the outcome is in what it answers. */
+  async function send(delivery: LoadedDelivery): Promise<SentAttempt> {
+    const { subscription } = delivery;
     const context = subscriptionSecretContext(subscription.id);
     const secrets = [vault.decrypt(subscription.secret, context)];
     if (subscription.previousSecret && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt > new Date()) {
@@ -70,54 +89,70 @@ export function createDeliveryActivities(deps: ActivityDeps) {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': secrets.map((s) => signStandardWebhook(s, delivery.messageId, timestamp, body)).join(' '),
     };
-
-    const at = new Date();
+    const sent: SentAttempt = { deliveryId: delivery.id, at: new Date(), statusCode: null, error: null, responseBody: null, durationMs: 0, permanent: false };
     const started = performance.now();
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    let responseBody: string | null = null;
-    let retryAfterMs: number | undefined;
-    let permanent = false;
     try {
       const res = await post(subscription.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
-      statusCode = res.status;
-      retryAfterMs = parseRetryAfter(res.headers.get('retry-after') ?? undefined);
-      responseBody = (await res.text().catch(() => '')).slice(0, RESPONSE_BODY_BYTES);
-      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+      sent.statusCode = res.status;
+      sent.retryAfterMs = parseRetryAfter(res.headers.get('retry-after') ?? undefined);
+      sent.responseBody = (await res.text().catch(() => '')).slice(0, RESPONSE_BODY_BYTES);
+      if (res.status < 200 || res.status >= 300) sent.error = `HTTP ${res.status}`;
     } catch (err) {
       // A refused address (SSRF guard) will be refused again: no retries.
-      permanent = err instanceof PermanentError;
+      sent.permanent = err instanceof PermanentError;
       // Name the origin only: a URL's path can be its credential.
       const { pathname } = new URL(subscription.url);
       const message = err instanceof Error ? (err.name === 'TimeoutError' ? `timed out after ${POST_TIMEOUT_MS / 1_000} s` : err.message) : String(err);
-      error = pathname.length > 1 ? message.split(pathname).join('/…') : message;
+      sent.error = pathname.length > 1 ? message.split(pathname).join('/…') : message;
     }
-    const durationMs = Math.round(performance.now() - started);
-    const attempt = prisma.deliveryAttempt.create({ data: { deliveryId, at, statusCode, durationMs, error, responseBody } });
+    sent.durationMs = Math.round(performance.now() - started);
+    return sent;
+  }
 
-    if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
-      // The attempt and the outcome commit together: one disk flush per delivery.
-      await prisma.$transaction([
-        attempt,
-        prisma.delivery.update({ where: { id: deliveryId }, data: { status: 'DELIVERED', nextAttemptAt: null } }),
-        ...(subscription.failingSince ? [prisma.webhookSubscription.update({ where: { id: subscription.id }, data: { failingSince: null } })] : []),
-      ]);
-      return { result: 'delivered', statusCode };
-    }
-    await attempt;
-    if (statusCode === 410) {
+  const delivered = (sent: SentAttempt) => sent.statusCode !== null && sent.statusCode >= 200 && sent.statusCode < 300;
+  const attemptRow = ({ deliveryId, at, statusCode, durationMs, error, responseBody }: SentAttempt) => ({ deliveryId, at, statusCode, durationMs, error, responseBody });
+
+  /**
+   * Records successful attempts, many at once: the attempts, the DELIVERED statuses and the
+   * cleared failure streaks commit together (one disk flush for the lot).
+   */
+  async function settleDelivered(done: Array<{ delivery: LoadedDelivery; sent: SentAttempt }>): Promise<void> {
+    if (done.length === 0) return;
+    const failing = [...new Set(done.filter((d) => d.delivery.subscription.failingSince).map((d) => d.delivery.subscription.id))];
+    await prisma.$transaction([
+      prisma.deliveryAttempt.createMany({ data: done.map((d) => attemptRow(d.sent)) }),
+      prisma.delivery.updateMany({ where: { id: { in: done.map((d) => d.delivery.id) } }, data: { status: 'DELIVERED', nextAttemptAt: null } }),
+      ...(failing.length ? [prisma.webhookSubscription.updateMany({ where: { id: { in: failing } }, data: { failingSince: null } })] : []),
+    ]);
+  }
+
+  /** Records a failed attempt: 410 or persistent failure disables the subscription; otherwise try again later. */
+  async function settleFailed(delivery: LoadedDelivery, sent: SentAttempt, disableAfterMs: number): Promise<AttemptOutcome> {
+    const { subscription } = delivery;
+    await prisma.deliveryAttempt.create({ data: attemptRow(sent) });
+    if (sent.statusCode === 410) {
       await disable(subscription, 'the receiver answered 410 Gone');
       return { result: 'stop', reason: 'the receiver answered 410 Gone' };
     }
-    if (permanent) return { result: 'stop', reason: error ?? 'refused' };
-    const failingSince = subscription.failingSince ?? at;
-    if (!subscription.failingSince) await prisma.webhookSubscription.updateMany({ where: { id: subscription.id, failingSince: null }, data: { failingSince: at } });
-    if (at.getTime() - failingSince.getTime() >= disableAfterMs) {
-      const reason = `deliveries failed for ${Math.round((at.getTime() - failingSince.getTime()) / 3_600_000)} h without a success`;
+    if (sent.permanent) return { result: 'stop', reason: sent.error ?? 'refused' };
+    const failingSince = subscription.failingSince ?? sent.at;
+    if (!subscription.failingSince) await prisma.webhookSubscription.updateMany({ where: { id: subscription.id, failingSince: null }, data: { failingSince: sent.at } });
+    if (sent.at.getTime() - failingSince.getTime() >= disableAfterMs) {
+      const reason = `deliveries failed for ${Math.round((sent.at.getTime() - failingSince.getTime()) / 3_600_000)} h without a success`;
       await disable(subscription, reason);
       return { result: 'stop', reason };
     }
-    return { result: 'retry', ...(statusCode !== null ? { statusCode } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return { result: 'retry', ...(sent.statusCode !== null ? { statusCode: sent.statusCode } : {}), ...(sent.retryAfterMs !== undefined ? { retryAfterMs: sent.retryAfterMs } : {}) };
+  }
+
+  async function attemptDelivery(deliveryId: string, disableAfterMs: number): Promise<AttemptOutcome> {
+    const delivery = await prisma.delivery.findUnique({ where: { id: deliveryId }, include: { subscription: true } });
+    const stop = stopReason(delivery);
+    if (stop || !delivery) return { result: 'stop', reason: stop ?? 'the delivery is gone' };
+    const sent = await send(delivery);
+    if (!delivered(sent)) return settleFailed(delivery, sent, disableAfterMs);
+    await settleDelivered([{ delivery, sent }]);
+    return { result: 'delivered', statusCode: sent.statusCode! };
   }
 
   return {
@@ -149,20 +184,37 @@ export function createDeliveryActivities(deps: ActivityDeps) {
      */
     async attemptDeliveries(deliveryIds: string[], disableAfterMs: number): Promise<Array<{ deliveryId: string; outcome: AttemptOutcome }>> {
       const ctx = Context.current();
+      const rows = await prisma.delivery.findMany({ where: { id: { in: deliveryIds } }, include: { subscription: true } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
       const results: Array<{ deliveryId: string; outcome: AttemptOutcome }> = [];
+      const succeeded: Array<{ delivery: LoadedDelivery; sent: SentAttempt }> = [];
       let next = 0;
       const worker = async () => {
         while (next < deliveryIds.length) {
           const deliveryId = deliveryIds[next++]!;
-          const outcome = await attemptDelivery(deliveryId, disableAfterMs).catch((err: unknown): AttemptOutcome => {
-            deps.logger.warn({ err, deliveryId }, 'a batched delivery attempt failed; its own workflow retries it');
-            return { result: 'retry' };
-          });
-          results.push({ deliveryId, outcome });
-          ctx.heartbeat(results.length);
+          const delivery = byId.get(deliveryId);
+          const stop = stopReason(delivery);
+          if (stop || !delivery) {
+            results.push({ deliveryId, outcome: { result: 'stop', reason: stop ?? 'the delivery is gone' } });
+            continue;
+          }
+          const sent = await send(delivery);
+          if (delivered(sent)) succeeded.push({ delivery, sent });
+          else {
+            const outcome = await settleFailed(delivery, sent, disableAfterMs).catch((err: unknown): AttemptOutcome => {
+              deps.logger.warn({ err, deliveryId }, 'a batched delivery attempt could not be recorded; its own workflow retries it');
+              return { result: 'retry' };
+            });
+            results.push({ deliveryId, outcome });
+          }
+          ctx.heartbeat(results.length + succeeded.length);
         }
       };
       await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, deliveryIds.length) }, worker));
+      // A failure here fails the activity: its retry finds these still PENDING and posts them again
+      // (same webhook-id, so a receiver that deduplicates sees one message).
+      await settleDelivered(succeeded);
+      for (const { sent } of succeeded) results.push({ deliveryId: sent.deliveryId, outcome: { result: 'delivered', statusCode: sent.statusCode! } });
       return results;
     },
 
