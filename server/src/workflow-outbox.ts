@@ -16,8 +16,11 @@ export interface WorkflowOutbox {
   /** Pending row ids, oldest first, leaving out those this process started recently. */
   pending(limit: number, startedRecently: string[]): Promise<string[]>;
   start(id: string): Promise<unknown>;
-  /** Starts one workflow for many rows at once (used instead of `start` when given). */
-  startMany?: { size: number; start(ids: string[]): Promise<unknown> };
+  /**
+   * Starts one workflow for many rows at once (used instead of `start` when given). A wake-up
+   * then waits `coalesceMs` for more rows, so a burst makes full batches.
+   */
+  startMany?: { size: number; coalesceMs: number; start(ids: string[]): Promise<unknown> };
   /** After a round, the rows started (e.g. to mark them dispatched). */
   started?(ids: string[]): Promise<unknown>;
 }
@@ -70,7 +73,7 @@ export function startWorkflowOutbox(hub: Hub, outbox: WorkflowOutbox, options: O
     return started.length;
   }
 
-  const sweeper = startSweeper({ logger, name: `${outbox.name} dispatcher`, intervalMs, firstRoundMs: 0, round: sweep, fullRound: batchSize, onStop: () => unlisten.then((stop) => stop?.()) });
+  const sweeper = startSweeper({ logger, name: `${outbox.name} dispatcher`, intervalMs, firstRoundMs: 0, round: sweep, fullRound: batchSize, coalesceMs: outbox.startMany?.coalesceMs, onStop: () => unlisten.then((stop) => stop?.()) });
   // New rows wake the dispatcher at once, from any process sharing the database.
   const unlisten = hub.db.listen(outbox.channel, () => sweeper.wake()).catch((err) => {
     logger.warn({ err }, `${outbox.name}s start at the next poll: could not listen for new ones`);

@@ -44,7 +44,7 @@ export function startDeliveryDispatcher(hub: Hub, options: OutboxOptions = {}): 
       },
       start: (id) => startDelivery(hub, id),
       // First attempts go out in batches: one workflow per batch, not one per delivery.
-      startMany: { size: BATCH_SIZE, start: (ids) => startDeliveryBatchWorkflow(hub.temporal, ids, deliveryOverrides()) },
+      startMany: { size: BATCH_SIZE, coalesceMs: 25, start: (ids) => startDeliveryBatchWorkflow(hub.temporal, ids, deliveryOverrides()) },
     },
     options,
   );

@@ -24,6 +24,11 @@ export interface SweeperOptions {
   onStop?: () => Promise<void>;
   /** A round that handled at least this many rows left more behind: the next one starts at once. */
   fullRound?: number;
+  /**
+   * A wake-up runs the next round this much later (default 0): rows announced one by one in a
+   * burst are then handled in one round, as one batch, instead of a round each.
+   */
+  coalesceMs?: number;
 }
 
 export function startSweeper(options: SweeperOptions): Sweeper {
@@ -47,9 +52,11 @@ export function startSweeper(options: SweeperOptions): Sweeper {
     woken = false;
     const handled = await runRound();
     running = false;
-    const again = woken || (options.fullRound !== undefined && handled >= options.fullRound);
-    if (!stopped) timer = setTimeout(() => void loop(), again ? 0 : options.intervalMs).unref();
+    const full = options.fullRound !== undefined && handled >= options.fullRound;
+    if (!stopped) timer = setTimeout(() => void loop(), full ? 0 : woken ? coalesceMs : options.intervalMs).unref();
   };
+  const coalesceMs = options.coalesceMs ?? 0;
+  let wakeScheduled = false;
   timer = setTimeout(() => void loop(), options.firstRoundMs).unref();
 
   return {
@@ -60,8 +67,13 @@ export function startSweeper(options: SweeperOptions): Sweeper {
         woken = true;
         return;
       }
+      if (wakeScheduled) return;
+      wakeScheduled = true;
       clearTimeout(timer);
-      timer = setTimeout(() => void loop(), 0).unref();
+      timer = setTimeout(() => {
+        wakeScheduled = false;
+        void loop();
+      }, coalesceMs).unref();
     },
     async stop() {
       stopped = true;
