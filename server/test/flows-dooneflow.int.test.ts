@@ -11,6 +11,7 @@ import { connectorKit } from './connectors/connector-kit.ts';
 import { connectOAuth, fakeOAuthRoutes } from './connectors/oauth-connect.ts';
 import { TestHub, type TestOrg } from './harness.ts';
 import { CreateConnection, CreateEndpoint, CreateFlow, CreateTeamMember, dbId, SetSecret, startApp, stepStatuses, TeamMembers, waitForFlowRuns, waitForRun } from './flows-helpers.ts';
+import { temporalHistoryText } from './manifest-helpers.ts';
 import { postHook, waitForEvent } from './webhooks-helpers.ts';
 
 const ACCOUNT_SID = `AC${'4d3c2b1a'.repeat(4)}`;
@@ -151,7 +152,11 @@ describe('DooneFlow: new lead → round-robin → SMS → Salesforce lead → ap
     const types = activity.edges.map((e) => e.node.type);
     expect(types).toEqual(expect.arrayContaining(['flow.created', 'run.queued', 'run.started', 'run.step.succeeded', 'run.succeeded']));
     const steps = await hub.db.prisma.runStep.findMany({ where: { run: { flowId: dbId(flowId) } } });
+    const runs = await hub.db.prisma.run.findMany({ where: { flowId: dbId(flowId) }, select: { id: true } });
+    const histories = (await Promise.all(runs.map((r) => temporalHistoryText(hub, `run/${r.id}`)))).join('\n');
+    expect(histories).toContain('executeFlowStep');
     for (const leak of [APP_API_KEY, AUTH_TOKEN, SF_TOKEN]) {
+      expect(histories).not.toContain(leak);
       expect(JSON.stringify(responses)).not.toContain(leak);
       expect(JSON.stringify(steps)).not.toContain(leak);
       expect(hub.logs.join('\n')).not.toContain(leak);

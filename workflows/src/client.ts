@@ -105,6 +105,8 @@ export interface DeliveryStart {
   replay?: string;
   scheduleMs?: number[];
   disableAfterMs?: number;
+  /** The caller claimed the delivery: go on from this attempt (see DeliveryWorkflowInput). */
+  continueFrom?: DeliveryWorkflowInput['continueFrom'];
 }
 
 /**
@@ -118,6 +120,7 @@ export async function startDeliveryWorkflow(temporal: Temporal, deliveryId: stri
     ...(options.replay ? { replay: true } : {}),
     ...(options.scheduleMs ? { scheduleMs: options.scheduleMs } : {}),
     ...(options.disableAfterMs !== undefined ? { disableAfterMs: options.disableAfterMs } : {}),
+    ...(options.continueFrom ? { continueFrom: options.continueFrom } : {}),
   };
   try {
     await temporal.client.workflow.start('deliveryWorkflow', { workflowId, taskQueue: temporal.taskQueue, args: [input] });

@@ -243,9 +243,17 @@ builder.mutationField('sendTestEvent', (t) =>
           messageId: newMessageId(),
           eventType: 'webhook.test',
           payload: { type: 'webhook.test', timestamp: new Date().toISOString(), data: (args.payload ?? { message: 'A test event from Patchbay' }) as Prisma.InputJsonValue },
+          // Claimed for the workflow started here: the dispatcher's batches leave it alone.
+          nextAttemptAt: new Date(),
         },
       });
-      await startDelivery(ctx.hub, delivery.id);
+      try {
+        await startDelivery(ctx.hub, delivery.id, undefined, { attempt: 0 });
+      } catch (err) {
+        // Not lost: unclaimed, it is the dispatcher's once Temporal answers again.
+        await ctx.hub.db.prisma.delivery.update({ where: { id: delivery.id }, data: { nextAttemptAt: null } });
+        throw err;
+      }
       return ctx.hub.db.prisma.delivery.findUniqueOrThrow({ ...query, where: { id: delivery.id } });
     },
   }),

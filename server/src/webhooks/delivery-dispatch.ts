@@ -20,8 +20,9 @@ export function deliveryOverrides(env: NodeJS.ProcessEnv = process.env): Pick<De
   return scheduleMs.every((n) => Number.isFinite(n) && n >= 0) ? { scheduleMs } : {};
 }
 
-export function startDelivery(hub: Hub, deliveryId: string, replay?: string): Promise<string> {
-  return startDeliveryWorkflow(hub.temporal, deliveryId, { ...deliveryOverrides(), ...(replay ? { replay } : {}) });
+/** `claimed`: the caller claimed the delivery already (set nextAttemptAt); the workflow starts at that attempt. */
+export function startDelivery(hub: Hub, deliveryId: string, replay?: string, claimed?: { attempt: number }): Promise<string> {
+  return startDeliveryWorkflow(hub.temporal, deliveryId, { ...deliveryOverrides(), ...(replay ? { replay } : {}), ...(claimed ? { continueFrom: claimed } : {}) });
 }
 
 /** Deliveries whose first attempts one batch workflow makes. */
