@@ -149,8 +149,7 @@ export async function writeActivities(tx: Transaction, events: ActivityInput[]) 
  * sent when its transaction commits). Call it inside the transaction that wrote the entries.
  */
 export async function fanOutActivities(tx: Transaction, rows: FanoutEvent[]): Promise<void> {
-  let deliveries = 0;
-  for (const row of rows) deliveries += await fanOut(tx, row);
+  const deliveries = await fanOut(tx, rows);
   if (deliveries > 0) await tx.$executeRaw`SELECT pg_notify(${CHANNELS.deliveries}, ${JSON.stringify({ id: rows[0]!.id, orgId: rows[0]!.orgId })})`;
   // Flows triggered by domain events: their runs are queued in the same transaction.
   await queueFlowRunsWithEntries(tx, await flowRunsForEvents(tx, rows));

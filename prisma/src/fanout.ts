@@ -43,17 +43,24 @@ export function deliveryPayload(event: Omit<FanoutEvent, 'orgId'>): Prisma.Input
 /** The part of a Prisma client (or of a transaction) fan-out uses. */
 type DeliveryWriter = Pick<Database['prisma'], 'webhookSubscription' | 'delivery'>;
 
-/** Creates the Deliveries of one event (inside the caller's transaction, if it passes one); returns how many. */
-export async function fanOut(client: DeliveryWriter, event: FanoutEvent): Promise<number> {
+/**
+ * Creates the Deliveries of these events (inside the caller's transaction, if it passes one):
+ * one read of each organization's enabled subscriptions, one insert for all; returns how many.
+ */
+export async function fanOut(client: DeliveryWriter, events: FanoutEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const orgIds = [...new Set(events.map((e) => e.orgId))];
   const subscriptions = await client.webhookSubscription.findMany({
-    where: { orgId: event.orgId, enabled: true },
-    select: { id: true, eventTypes: true },
+    where: { orgId: { in: orgIds }, enabled: true },
+    select: { id: true, orgId: true, eventTypes: true },
   });
-  const matching = subscriptions.filter((s) => s.eventTypes.some((p) => eventTypeMatches(p, event.type)));
-  if (matching.length === 0) return 0;
-  const payload = deliveryPayload(event);
-  await client.delivery.createMany({
-    data: matching.map((s) => ({ orgId: event.orgId, subscriptionId: s.id, messageId: newMessageId(), eventType: event.type, payload })),
+  if (subscriptions.length === 0) return 0;
+  const data = events.flatMap((event) => {
+    const matching = subscriptions.filter((s) => s.orgId === event.orgId && s.eventTypes.some((p) => eventTypeMatches(p, event.type)));
+    if (matching.length === 0) return [];
+    const payload = deliveryPayload(event);
+    return matching.map((s) => ({ orgId: event.orgId, subscriptionId: s.id, messageId: newMessageId(), eventType: event.type, payload }));
   });
-  return matching.length;
+  if (data.length) await client.delivery.createMany({ data });
+  return data.length;
 }
