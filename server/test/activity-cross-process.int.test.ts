@@ -12,11 +12,14 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
 import { Subscription } from './harness.ts';
-import { spawnHubProcess, waitFor as waitForOutput } from './processes.ts';
+import { spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
 
-const databaseUrl = process.env.DATABASE_URL;
+const sharedUrl = process.env.DATABASE_URL;
+/** This file's own database (see scratchDatabase). */
+let databaseUrl: string | undefined;
+let scratch: ScratchDatabase | undefined;
 
-describe.skipIf(!databaseUrl)('activity feed across processes (PostgreSQL)', () => {
+describe.skipIf(!sharedUrl)('activity feed across processes (PostgreSQL)', () => {
   const children: ChildProcess[] = [];
   const output: string[] = [];
   let db: Database;
@@ -31,6 +34,8 @@ describe.skipIf(!databaseUrl)('activity feed across processes (PostgreSQL)', () 
   const waitFor = (check: () => Promise<boolean> | boolean, what: string) => waitForOutput(check, what, output, 90_000);
 
   beforeAll(async () => {
+    scratch = await scratchDatabase(sharedUrl!);
+    databaseUrl = scratch.url;
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });
     temporal = await connectTemporal({ address: inject('temporalAddress'), namespace: 'default', taskQueue });
     const port = await findFreePort();
@@ -46,6 +51,7 @@ describe.skipIf(!databaseUrl)('activity feed across processes (PostgreSQL)', () 
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await temporal?.close();
     await db?.close();
+    await scratch?.drop();
   });
 
   it('delivers events written by the worker process to a subscriber of the api process', async () => {

@@ -21,9 +21,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '../../plugins/twilio/src/fake-twilio.ts';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
 import { CreateConnection, CreateFlow, CreateTeamMember, dbId, RunFlow, RunWithSteps, startApp, stepStatuses, TeamMembers, waitForRun, type FlowRunView, type ReceivedRequest } from './flows-helpers.ts';
-import { spawnHubProcess, waitFor as waitForOutput } from './processes.ts';
+import { spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
 
-const databaseUrl = process.env.DATABASE_URL;
+const sharedUrl = process.env.DATABASE_URL;
+/** This file's own database (see scratchDatabase). */
+let databaseUrl: string | undefined;
+let scratch: ScratchDatabase | undefined;
 const ACCOUNT_SID = `AC${'7e6d5c4b'.repeat(4)}`;
 const AUTH_TOKEN = 'flows-crash-twilio-auth-token-9a8b7c';
 const FROM = '+15005550006';
@@ -54,7 +57,7 @@ async function startSlowApp(delayMs: number) {
   };
 }
 
-describe.skipIf(!databaseUrl)('a flow run survives a SIGKILL of the worker process (needs PostgreSQL: DATABASE_URL)', () => {
+describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process (needs PostgreSQL: DATABASE_URL)', () => {
   const output: string[] = [];
   const children = new Set<ChildProcess>();
   const taskQueue = `flows-crash-${randomUUID()}`;
@@ -130,6 +133,8 @@ describe.skipIf(!databaseUrl)('a flow run survives a SIGKILL of the worker proce
   const readRun = async (id: string) => (await gql<{ run: FlowRunView }>(RunWithSteps, { id })).run;
 
   beforeAll(async () => {
+    scratch = await scratchDatabase(sharedUrl!);
+    databaseUrl = scratch.url;
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });
     temporal = await connectTemporal({ address: inject('temporalAddress'), namespace: 'default', taskQueue });
     twilio = await startFakeTwilio({ sid: ACCOUNT_SID, authToken: AUTH_TOKEN, friendlyName: 'Crash SMS' });
@@ -159,6 +164,7 @@ describe.skipIf(!databaseUrl)('a flow run survives a SIGKILL of the worker proce
     await db?.close();
     await temporal?.close();
     await Promise.all([twilio?.close(), app?.close(), slowApp?.close()]);
+    await scratch?.drop();
   });
 
   it('killed during a delay: the new worker resumes after the completed steps and repeats none of them', async () => {

@@ -2,7 +2,7 @@
 // and a scan of everything a run left behind for secret values (Temporal history included).
 import { readFileSync } from 'node:fs';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { TestHub } from './harness.ts';
+import type { GqlResult, TestHub, TestOrg } from './harness.ts';
 
 export const FIXTURES = new URL('../../workflows/src/manifests/fixtures/', import.meta.url);
 export const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
@@ -41,3 +41,23 @@ export async function temporalHistoryText(hub: TestHub, workflowId: string): Pro
 
 export const connectionGid = (id: string) => encodeGlobalID('Connection', id);
 export const runGid = (id: string) => encodeGlobalID('Run', id);
+
+/**
+ * GraphQL for a test file, as its org's ADMIN unless told otherwise, every answer kept in
+ * `responses` (the file checks at the end that no secret shows up in any). `session` is called
+ * per request, so the kit can be made at module level and the hub started in beforeAll.
+ */
+export function gqlKit(session: () => { hub: TestHub; org: TestOrg }) {
+  const responses: unknown[] = [];
+  async function call<T = any>(query: string, variables: Record<string, unknown>, token = session().org.tokens.ADMIN): Promise<GqlResult<T>> {
+    const result = await session().hub.gql<T, Record<string, unknown>>(query, variables, token);
+    responses.push(result);
+    return result;
+  }
+  async function data<T = any>(query: string, variables: Record<string, unknown>, token = session().org.tokens.ADMIN): Promise<T> {
+    const result = await call<T>(query, variables, token);
+    if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data;
+  }
+  return { responses, call, data };
+}

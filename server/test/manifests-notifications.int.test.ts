@@ -9,8 +9,8 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../plugins/email/src/fake-smtp.ts';
 import { startFakeTwilio, type FakeTwilio } from '../../plugins/twilio/src/fake-twilio.ts';
-import { TestHub, type GqlResult, type TestOrg } from './harness.ts';
-import { waitForRun } from './manifest-helpers.ts';
+import { TestHub, type TestOrg } from './harness.ts';
+import { gqlKit, waitForRun } from './manifest-helpers.ts';
 
 const SMTP_USER = 'hr-mailer';
 const SMTP_PASSWORD = 'smtp-pass-5e6f7a8b9c';
@@ -34,19 +34,8 @@ let emailConnection: string;
 let twilioConnection: string;
 let emailManifestConnection: string;
 let textManifestConnection: string;
-const responses: unknown[] = [];
+const { responses, call, data } = gqlKit(() => ({ hub, org }));
 
-async function call<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<GqlResult<T>> {
-  const result = await hub.gql<T, Record<string, unknown>>(query, variables, token);
-  responses.push(result);
-  return result;
-}
-
-async function data<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<T> {
-  const result = await call<T>(query, variables, token);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
 
 const manifest = (notification: Record<string, unknown>) => ({
   execute: [{ url: 'https://accounts.example.com/accounts', method: 'POST', data: { email: '{{ email }}' } }],

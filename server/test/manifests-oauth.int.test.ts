@@ -10,8 +10,8 @@ import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultContext } from '@patchbay/db/vault';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { TestHub, type GqlResult, type TestOrg } from './harness.ts';
-import { temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { TestHub, type TestOrg } from './harness.ts';
+import { gqlKit, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const CLIENT_ID = 'mf-client-4411';
 const CLIENT_SECRET = 'mf-client-secret-9a8b7c6d5e4f';
@@ -28,7 +28,7 @@ const FEED = `query Feed($filter: ActivityFilter) { activity(filter: $filter, fi
 let hub: TestHub;
 let org: TestOrg;
 let provider: FakeServer;
-const responses: unknown[] = [];
+const { responses, call, data } = gqlKit(() => ({ hub, org }));
 /** Tokens the fake API accepts; every token ever issued, for the leak scan. */
 const valid = new Set<string>();
 const issued: string[] = [];
@@ -43,17 +43,6 @@ function issue(prefix: string): string {
   return token;
 }
 
-async function call<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<GqlResult<T>> {
-  const result = await hub.gql<T, Record<string, unknown>>(query, variables, token);
-  responses.push(result);
-  return result;
-}
-
-async function data<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<T> {
-  const result = await call<T>(query, variables, token);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
 
 const oauthManifest = {
   oauth: {

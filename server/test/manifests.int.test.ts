@@ -5,8 +5,8 @@
 // GraphQL response, log line, activity event or Temporal payload.
 import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestHub, type GqlResult, type TestOrg } from './harness.ts';
-import { fixture, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { TestHub, type TestOrg } from './harness.ts';
+import { fixture, gqlKit, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const ASANA_TOKEN = 'asana_pat_0b1c2d3e4f5a6b7c8d9e';
 const CRM_KEY = 'crm_live_key_77aa88bb99cc';
@@ -28,21 +28,10 @@ let other: TestOrg;
 let asana: FakeServer;
 let jobs: FakeServer;
 let asanaConnection: string;
-const responses: unknown[] = [];
+const { responses, call, data } = gqlKit(() => ({ hub, org }));
 let jobPolls = 0;
 let flakyCalls = 0;
 
-async function call<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<GqlResult<T>> {
-  const result = await hub.gql<T, Record<string, unknown>>(query, variables, token);
-  responses.push(result);
-  return result;
-}
-
-async function data<T = any>(query: string, variables: Record<string, unknown>, token = org.tokens.ADMIN): Promise<T> {
-  const result = await call<T>(query, variables, token);
-  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
 
 beforeAll(async () => {
   // A fake Asana speaking its wire format: { data: … } envelopes, gid identifiers, bearer tokens.

@@ -2,6 +2,9 @@
 // (server/src/main.ts) sharing the suite's PostgreSQL and Temporal, their output kept for
 // failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { applyMigrations } from '@patchbay/db/migrate';
+import pg from 'pg';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { repoRoot } from '../src/config.ts';
@@ -44,4 +47,35 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, outp
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}\n${output.join('').slice(-4000)}`);
+}
+
+export interface ScratchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own on the suite's PostgreSQL server, migrated, for a test whose api
+ * processes run outboxes and dispatchers: on the shared database they would pick up other test
+ * files' events and runs (and those files' processes, this file's) and start them on the wrong
+ * task queue.
+ */
+export async function scratchDatabase(baseUrl: string): Promise<ScratchDatabase> {
+  const admin = new URL(baseUrl);
+  admin.pathname = '/postgres';
+  const name = `patchbay_t_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin.href });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  await applyMigrations({ kind: 'postgres', url: url.href });
+  return { url: url.href, drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }

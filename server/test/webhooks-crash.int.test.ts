@@ -10,12 +10,15 @@ import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { findFreePort } from '@patchbay/workflows/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
-import { spawnHubProcess, waitFor as waitForOutput } from './processes.ts';
+import { spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
 
-const databaseUrl = process.env.DATABASE_URL;
+const sharedUrl = process.env.DATABASE_URL;
+/** This file's own database (see scratchDatabase). */
+let databaseUrl: string | undefined;
+let scratch: ScratchDatabase | undefined;
 const CONCURRENCY = 16;
 
-describe.skipIf(!databaseUrl)('webhook ingest survives a SIGKILL of the api process (PostgreSQL)', () => {
+describe.skipIf(!sharedUrl)('webhook ingest survives a SIGKILL of the api process (PostgreSQL)', () => {
   const output: string[] = [];
   const children = new Set<ChildProcess>();
   const taskQueue = `crash-${randomUUID()}`;
@@ -34,6 +37,8 @@ describe.skipIf(!databaseUrl)('webhook ingest survives a SIGKILL of the api proc
   const waitFor = <T,>(check: () => Promise<T> | T, what: string, timeoutMs?: number) => waitForOutput(check, what, output, timeoutMs);
 
   beforeAll(async () => {
+    scratch = await scratchDatabase(sharedUrl!);
+    databaseUrl = scratch.url;
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });
     receiver = await startFakeServer(() => ({ status: 200, json: { ok: true } }));
     port = await findFreePort();
@@ -50,6 +55,7 @@ describe.skipIf(!databaseUrl)('webhook ingest survives a SIGKILL of the api proc
     if (db && orgId) await db.prisma.organization.delete({ where: { id: orgId } }).catch(() => undefined);
     await db?.close();
     await receiver?.close();
+    await scratch?.drop();
   });
 
   it('keeps every acknowledged event and processes each exactly once', async () => {
