@@ -79,25 +79,8 @@ export interface RunToStart {
  * Starts the run's workflow. The id is derived from the run, so starting twice is harmless:
  * the second call finds the first execution and returns its id.
  */
-export async function startRunWorkflow(temporal: Temporal, run: RunToStart): Promise<string> {
-  const workflowId = runWorkflowId(run.id);
-  const typedSearchAttributes = [
-    { key: keys.OrgId, value: run.orgId },
-    { key: keys.RunKind, value: run.kind },
-    ...(run.connectionId ? [{ key: keys.ConnectionId, value: run.connectionId }] : []),
-    ...(run.integrationKey ? [{ key: keys.IntegrationKey, value: run.integrationKey }] : []),
-  ];
-  try {
-    await temporal.client.workflow.start('runWorkflow', {
-      workflowId,
-      taskQueue: temporal.taskQueue,
-      args: [{ runId: run.id } satisfies RunWorkflowInput],
-      ...(temporal.searchAttributes ? { typedSearchAttributes } : {}),
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  return workflowId;
+export function startRunWorkflow(temporal: Temporal, run: RunToStart): Promise<string> {
+  return startKindWorkflow(temporal, run, 'runWorkflow', { runId: run.id } satisfies RunWorkflowInput);
 }
 
 export interface DeliveryStart {
