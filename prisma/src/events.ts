@@ -1,10 +1,10 @@
 // Live events over the database itself: a row is the durable record, a NOTIFY tells every
 // process (api replicas, workers) that it exists. Payloads carry ids only, never data, so
 // the 8 kB NOTIFY limit and secrets are non-issues; listeners load the row they are allowed to see.
-import { fanOut, type FanoutEvent } from './fanout.ts';
+import { fanOut, INSERT_DELIVERIES_FROM_EV, type FanoutEvent } from './fanout.ts';
 import { createFlowRuns, flowRunsForEvents, type FlowRunRequest } from './flow-runs.ts';
+import { sortableId } from './ids.ts';
 import type { Database } from './index.ts';
-import { randomBytes } from 'node:crypto';
 import type { ActivityEvent, Prisma } from '../generated/client/client.ts';
 
 export const CHANNELS = {
@@ -65,24 +65,15 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
 
 type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
 
-let idCounter = 0;
-
-/** Ids as Prisma's cuid() makes them sort: by time, then by a per-process counter. */
-function sortableId(prefix: string): string {
-  idCounter = (idCounter + 1) % 1_679_616;
-  return `${prefix}${Date.now().toString(36).padStart(9, '0')}${idCounter.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
-}
-
 /**
  * writeActivities + fanOutActivities as one statement: the entries, their notices, the
- * Deliveries of every matching enabled subscription (the same matching and payload as
- * fanout.ts) and the delivery dispatcher's wake-up. When an enabled flow of these organizations
+ * Deliveries of every matching enabled subscription (fanout.ts) and the delivery dispatcher's wake-up. When an enabled flow of these organizations
  * is triggered by domain events, it writes nothing and answers null: flow runs are queued in
  * the entries' transaction, by the general path.
  */
 async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]): Promise<ActivityEvent[] | null> {
   const now = Date.now();
-  const ids = events.map(() => sortableId('c'));
+  const ids = events.map(() => sortableId(now));
   const ats = events.map(() => new Date(now).toISOString());
   const rows = await db.prisma.$queryRaw<Array<Record<string, unknown>>>`
     WITH flows AS (
@@ -98,15 +89,7 @@ async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]): Prom
     ), notices AS (
       SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
     ), deliveries AS (
-      INSERT INTO "Delivery" ("id", "orgId", "subscriptionId", "messageId", "eventType", "payload", "updatedAt")
-      SELECT 'd' || md5(ev."id" || s."id" || random()::text), ev."orgId", s."id", 'msg_' || md5(random()::text || clock_timestamp()::text || s."id" || ev."id"), ev."type",
-        jsonb_build_object('type', ev."type", 'timestamp', ${ats[0]}::text, 'data',
-          jsonb_build_object('id', ev."id", 'message', ev."message")
-          || CASE WHEN jsonb_typeof(ev."data") = 'object' THEN ev."data" ELSE '{}'::jsonb END
-          || jsonb_build_object('runId', ev."runId", 'connectionId', ev."connectionId")),
-        now()
-      FROM ev JOIN "WebhookSubscription" s ON s."orgId" = ev."orgId" AND s."enabled"
-      WHERE EXISTS (SELECT 1 FROM unnest(s."eventTypes") AS p WHERE p = '*' OR p = ev."type" OR (right(p, 2) = '.*' AND starts_with(ev."type", left(p, -1))))
+      ${INSERT_DELIVERIES_FROM_EV}
       RETURNING "orgId"
     ), wake AS (
       SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0

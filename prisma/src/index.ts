@@ -141,5 +141,6 @@ function quoteIdent(name: string): string {
 }
 
 export * from './events.ts';
+export { sortableId } from './ids.ts';
 export { eventTypeMatches, newMessageId, deliveryPayload } from './fanout.ts';
 export { MAX_FLOW_CHAIN_DEPTH, type FlowRunRequest } from './flow-runs.ts';

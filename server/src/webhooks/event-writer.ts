@@ -4,8 +4,7 @@
 // requests queue, and go in the next one. One request alone waits for one INSERT, as before;
 // under load, a flush carries up to MAX_BATCH events. Duplicates (same endpoint + provider
 // message id) are left out by ON CONFLICT and answered with the first event's id.
-import { randomBytes } from 'node:crypto';
-import { Prisma, type Database } from '@patchbay/db';
+import { Prisma, sortableId, type Database } from '@patchbay/db';
 
 export interface NewWebhookEvent {
   orgId: string;
@@ -26,23 +25,6 @@ export interface EventWriter {
 const MAX_BATCH = 200;
 /** INSERTs in flight at once: a little overlap keeps the disk busy without starving the pool. */
 const MAX_IN_FLIGHT = 2;
-
-let lastMs = 0;
-let counter = 0;
-const processTag = randomBytes(3).toString('hex');
-
-/**
- * A cuid-like id that sorts by creation within a process (time, then a counter), so events of
- * one batch — which share `receivedAt` — keep their arrival order for ordered endpoints.
- */
-export function newEventId(now = Date.now()): string {
-  if (now !== lastMs) {
-    lastMs = now;
-    counter = 0;
-  }
-  counter++;
-  return `c${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${processTag}${randomBytes(4).toString('hex')}`;
-}
 
 interface Pending {
   event: NewWebhookEvent;
@@ -82,7 +64,7 @@ export function createEventWriter(db: Database): EventWriter {
 }
 
 async function insertBatch(db: Database, events: NewWebhookEvent[]): Promise<WriteResult[]> {
-  const ids = events.map(() => newEventId());
+  const ids = events.map(() => sortableId());
   const values = events.map(
     (e, i) => Prisma.sql`(${ids[i]}, ${e.orgId}, ${e.endpointId}, ${e.dedupeKey}, ${JSON.stringify(e.headers)}::jsonb, ${e.rawBody}, ${e.contentType}, ${e.verification})`,
   );

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { ConnectionTokenActivities } from '../activities/connection-tokens.ts';
 import type { ConnectionTokensInput, ConnectionTokensState, RefreshRequest } from '../shared/names.ts';
+import { failureMessage } from './common.ts';
 
 export const refreshNowSignal = defineSignal<[RefreshRequest?]>('refreshNow');
 export const stopSignal = defineSignal('stop');
@@ -78,7 +79,7 @@ export async function connectionTokensWorkflow(input: ConnectionTokensInput): Pr
     try {
       outcome = await refresher.refreshConnectionToken(orgId, connectionId);
     } catch (err) {
-      const message = innermostMessage(err);
+      const message = failureMessage(err, 'refresh failed');
       await store.markConnectionTokensExpired(orgId, connectionId, `The token could not be renewed: ${message}`);
       return { status: 'EXPIRED' };
     }
@@ -122,10 +123,4 @@ function spread(value: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
   return (hash >>> 0) / 2 ** 32;
-}
-
-function innermostMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'refresh failed';
 }

@@ -3,7 +3,8 @@
 // ±20 % jitter derived from the delivery id (deterministic: no Math.random in workflow code),
 // as durable timers; a Retry-After is honoured up to twice the scheduled delay or 1 h,
 // whichever is more. Each attempt records itself; the activity decides DELIVERED / disable.
-import { ParentClosePolicy, proxyActivities, proxyLocalActivities, sleep, startChild } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { startDetachedChild } from './common.ts';
 import type { DeliveryActivities } from '../activities/deliveries.ts';
 import {
   DELIVERY_DISABLE_AFTER_MS,
@@ -87,13 +88,9 @@ export async function deliveryBatchWorkflow(input: DeliveryBatchInput): Promise<
   const disableAfterMs = input.disableAfterMs ?? DELIVERY_DISABLE_AFTER_MS;
   const claimed = await bookkeeping.claimDeliveries(input.deliveryIds);
   const handOver = (deliveryId: string, continueFrom: DeliveryWorkflowInput['continueFrom']) =>
-    startChild(deliveryWorkflow, {
+    startDetachedChild(deliveryWorkflow, {
       workflowId: deliveryWorkflowId(deliveryId),
       args: [{ deliveryId, scheduleMs: input.scheduleMs, disableAfterMs, continueFrom }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    }).catch((err: unknown) => {
-      // Started by an earlier attempt of this workflow task: fine.
-      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
     });
   // A schedule whose first attempt waits is not a fast path: every delivery gets its own workflow.
   if ((schedule[0] ?? 0) > 0) {

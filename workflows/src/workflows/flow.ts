@@ -11,11 +11,9 @@ import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
   sleep,
-  startChild,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -23,6 +21,7 @@ import type { FlowActivities, FlowPlanStep } from '../activities/flows.ts';
 import type { RunActivities } from '../activities/runs.ts';
 import { searchAttributeKeys } from '../shared/search-attributes.ts';
 import { NON_RETRYABLE_TYPES, runWorkflowId, type FlowWorkflowInput, type RunWorkflowResult, type ScheduledFlowInput, type TriggerPollInput } from '../shared/names.ts';
+import { failureMessage, startDetachedChild } from './common.ts';
 
 // Our own bookkeeping: quick, idempotent, retried through database blips.
 const bookkeeping = proxyLocalActivities<RunActivities & FlowActivities>({
@@ -90,7 +89,7 @@ export async function flowWorkflow({ runId }: FlowWorkflowInput): Promise<RunWor
       });
       throw isCancellation(err) ? err : new CancelledFailure('the run was cancelled');
     }
-    const cause = failureMessage(err);
+    const cause = failureMessage(err, 'flow run failed');
     const message = current ? `Step "${current}" failed: ${cause}` : cause;
     // A step that timed out (its worker died, say) could not record its own failure.
     if (current) await bookkeeping.finishFlowStep(runId, current, { status: 'FAILED', error: cause });
@@ -116,14 +115,10 @@ export async function scheduledFlowWorkflow({ flowId, searchAttributes }: Schedu
  * whatever becomes of the workflow that queued it).
  */
 export async function startFlowRun(runId: string, orgId: string, searchAttributes: boolean | undefined): Promise<void> {
-  await startChild(flowWorkflow, {
+  await startDetachedChild(flowWorkflow, {
     workflowId: runWorkflowId(runId),
     args: [{ runId }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
     ...(searchAttributes ? { typedSearchAttributes: [{ key: searchAttributeKeys.OrgId, value: orgId }, { key: searchAttributeKeys.RunKind, value: 'FLOW' }] } : {}),
-  }).catch((err: unknown) => {
-    // Started already (by an earlier attempt, or the dispatcher): fine.
-    if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
   });
 }
 
@@ -139,10 +134,4 @@ export async function triggerPollWorkflow({ pollId, searchAttributes }: TriggerP
   const outcome = await polling.pollFlowTrigger(pollId);
   for (const run of outcome.runs) await startFlowRun(run.runId, run.orgId, searchAttributes);
   return { events: outcome.events, runs: outcome.runs.length, ...(outcome.error ? { error: outcome.error } : {}) };
-}
-
-function failureMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'flow run failed';
 }

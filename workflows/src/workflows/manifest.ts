@@ -5,6 +5,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyAc
 import type { ManifestActivities } from '../activities/manifests.ts';
 import type { RunActivities } from '../activities/runs.ts';
 import { NON_RETRYABLE_TYPES, type ManifestWorkflowInput, type RunWorkflowResult } from '../shared/names.ts';
+import { failureMessage } from './common.ts';
 
 const bookkeeping = proxyActivities<RunActivities & ManifestActivities>({
   startToCloseTimeout: '30 seconds',
@@ -60,7 +61,7 @@ export async function manifestWorkflow({ runId, retryAfterMs = 3_600_000 }: Mani
         await CancellationScope.nonCancellable(() => bookkeeping.finishRun(runId, { status: 'CANCELLED' }));
         throw err;
       }
-      const message = failureMessage(err);
+      const message = failureMessage(err, 'manifest run failed');
       if (attempt === 1 && retryAfterMs > 0) {
         await bookkeeping.manifestRetryScheduled(runId, message, retryAfterMs);
         await sleep(retryAfterMs);
@@ -77,12 +78,6 @@ async function notify(runId: string): Promise<void> {
     await notifier.manifestNotify(runId);
   } catch (err) {
     if (isCancellation(err)) throw err;
-    await bookkeeping.manifestNotificationFailed(runId, failureMessage(err));
+    await bookkeeping.manifestNotificationFailed(runId, failureMessage(err, 'manifest run failed'));
   }
-}
-
-function failureMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'manifest run failed';
 }

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { RunActivities } from '../activities/runs.ts';
 import { NON_RETRYABLE_TYPES, type RunWorkflowInput, type RunWorkflowResult } from '../shared/names.ts';
+import { failureMessage } from './common.ts';
 
 // Bookkeeping writes to our own database: quick, idempotent, retried through DB blips.
 const bookkeeping = proxyActivities<RunActivities>({
@@ -39,17 +40,10 @@ export async function runWorkflow({ runId }: RunWorkflowInput): Promise<RunWorkf
       await CancellationScope.nonCancellable(() => bookkeeping.finishRun(runId, { status: 'CANCELLED' }));
       throw err;
     }
-    const message = failureMessage(err);
+    const message = failureMessage(err, 'run failed');
     await bookkeeping.finishRun(runId, { status: 'FAILED', error: message });
     throw ApplicationFailure.nonRetryable(message, 'RunFailed');
   }
   await bookkeeping.finishRun(runId, { status: 'SUCCEEDED' });
   return { runId, status: 'SUCCEEDED' };
-}
-
-/** The innermost message: an ActivityFailure wraps the ApplicationFailure the activity threw. */
-function failureMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'run failed';
 }

@@ -18,6 +18,7 @@ import {
 import type { RunActivities } from '../activities/runs.ts';
 import type { SyncActivities } from '../activities/syncs.ts';
 import { NON_RETRYABLE_TYPES, runWorkflowId, type ScheduledSyncInput, type SyncWorkflowInput, type SyncWorkflowResult } from '../shared/names.ts';
+import { failureMessage } from './common.ts';
 
 const bookkeeping = proxyActivities<RunActivities & SyncActivities>({
   startToCloseTimeout: '2 minutes',
@@ -96,7 +97,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
       });
       throw err;
     }
-    const message = failureMessage(err);
+    const message = failureMessage(err, 'sync failed');
     await bookkeeping.syncAbandon(stateId, runId);
     await bookkeeping.finishRun(runId, { status: 'FAILED', error: message });
     throw ApplicationFailure.nonRetryable(message, 'RunFailed');
@@ -114,10 +115,4 @@ export async function scheduledSyncWorkflow({ stateId }: ScheduledSyncInput): Pr
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
   return { runId };
-}
-
-function failureMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'sync failed';
 }

@@ -17,7 +17,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  startChild,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { searchAttributeKeys } from '../shared/search-attributes.ts';
@@ -32,6 +31,7 @@ import {
 } from '../shared/names.ts';
 import { startFlowRun } from './flow.ts';
 import { runWorkflow } from './run.ts';
+import { failureMessage, startDetachedChild } from './common.ts';
 
 // Reads and writes of our own database: quick, idempotent, retried through DB blips. Local
 // activities: they run inside the workflow task, without a round trip through the Temporal
@@ -106,7 +106,7 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
       result = { status: 'PROCESSED' };
     }
   } catch (err) {
-    result = { status: 'FAILED', error: failureMessage(err), runId };
+    result = { status: 'FAILED', error: failureMessage(err, 'webhook event failed'), runId };
   }
   // Flows start whatever became of the target (a failed trigger produced no events to start them with).
   if (begin.flows) {
@@ -115,7 +115,7 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
       for (const run of runs) await startFlowRun(run.runId, run.orgId, searchAttributes);
       result.flowRuns = runs.map((r) => r.runId);
     } catch (err) {
-      result = { status: 'FAILED', error: `Could not start its flows: ${failureMessage(err)}`, runId };
+      result = { status: 'FAILED', error: `Could not start its flows: ${failureMessage(err, 'webhook event failed')}`, runId };
     }
   }
 
@@ -136,21 +136,11 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
 export async function webhookBatchWorkflow({ eventIds, searchAttributes }: WebhookBatchInput): Promise<{ routed: number; finished: number }> {
   const { route, finished } = await bookkeeping.triageWebhookEvents(eventIds);
   for (const eventId of route) {
-    await startChild(webhookEventWorkflow, {
+    await startDetachedChild(webhookEventWorkflow, {
       workflowId: webhookEventWorkflowId(eventId),
       args: [{ eventId, searchAttributes }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    }).catch((err: unknown) => {
-      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
     });
   }
   return { routed: route.length, finished };
-}
-
-/** The innermost message: activity and child failures wrap the ApplicationFailure that caused them. */
-function failureMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message || 'webhook event failed';
 }
