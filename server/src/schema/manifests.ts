@@ -4,7 +4,7 @@ import { ManifestKind, type Connection } from '@patchbay/db';
 import { z } from 'zod';
 import { builder, orgIdOf, orgOwned } from '../builder.ts';
 import { badInput } from '../errors.ts';
-import { connectManifest, deleteManifest, integrationOfManifest, manifestForm, registerManifest, runManifest, startManifestOAuth } from '../services/manifests.ts';
+import { connectManifest, deleteManifest, integrationOfManifest, manifestForm, registerManifest, runManifest, startManifestOAuth, updateManifestConnection } from '../services/manifests.ts';
 import { localId } from './ids.ts';
 import { Integration } from './integrations.ts';
 
@@ -134,6 +134,36 @@ builder.mutationField('connectManifest', (t) =>
     args: { input: t.arg({ type: ConnectManifestInput, required: true }) },
     resolve: (_query, _root, { input }, ctx) =>
       connectManifest(ctx.hub, orgIdOf(ctx), { integrationKey: input.integrationKey, name: input.name, initialData: input.initialData, config: input.config }),
+  }),
+);
+
+const UpdateManifestConnectionInput = builder.inputType('UpdateManifestConnectionInput', {
+  fields: (t) => ({
+    connectionId: t.id({ required: true }),
+    name: t.string(),
+    initialData: t.field({ type: 'JSON', description: 'initial_data_form values to change, by id (stored encrypted, never readable back); fields left out keep their value' }),
+    config: t.field({ type: 'JSON', description: 'Settings merged into the stored config (as in connectManifest); a key set to null is removed' }),
+    notificationConnectionId: t.id({ description: 'Shorthand for config.notificationConnectionId: the email or twilio connection that sends post_execute_notification (null removes it)' }),
+    notificationFrom: t.string({ description: 'Shorthand for config.notificationFrom: its sender address, Twilio number or Messaging Service SID (null removes it)' }),
+  }),
+  validate: z.looseObject({ name: z.string().max(200, 'at most 200 characters').nullish() }),
+});
+
+builder.mutationField('updateManifestConnection', (t) =>
+  t.prismaField({
+    type: 'Connection',
+    authScopes: { role: 'ADMIN' },
+    description: "Edits a manifest connection: name, initial_data_form values, config and the post_execute_notification sender",
+    args: { input: t.arg({ type: UpdateManifestConnectionInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      updateManifestConnection(ctx.hub, orgIdOf(ctx), {
+        connectionId: localId(input.connectionId, 'Connection', 'input.connectionId'),
+        name: input.name,
+        initialData: input.initialData,
+        config: input.config,
+        notificationConnectionId: input.notificationConnectionId == null ? input.notificationConnectionId : String(input.notificationConnectionId),
+        notificationFrom: input.notificationFrom,
+      }),
   }),
 );
 

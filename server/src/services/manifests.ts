@@ -18,6 +18,7 @@ import {
   findManifest,
   hostOverridesFor,
   isSyncManifest,
+  MANIFEST_SYNC,
   manifestScope,
   parseDefinition,
   readDotPath,
@@ -183,22 +184,37 @@ async function checkConnectInput(hub: Hub, orgId: string, input: ConnectManifest
   const config = parsedConfig.success
     ? await checkNotificationConfig(hub, orgId, found.definition.kind === 'MANIFEST' ? found.definition.manifest : null, parsedConfig.data, issues)
     : {};
-  const given = input.initialData ?? {};
-  const initialData: Record<string, string> = {};
-  if (!given || typeof given !== 'object' || Array.isArray(given)) issues.push({ path: 'input.initialData', message: 'an object of the initial_data_form values' });
-  else if (found.definition.kind === 'MANIFEST') {
-    const form = found.definition.manifest.initial_data_form;
-    const values = given as Record<string, unknown>;
-    for (const field of form) {
-      const value = values[field.id];
-      if (field.name === GENERATE) initialData[field.id] = typeof value === 'string' && value ? value : randomBytes(24).toString('base64url');
-      else if (typeof value !== 'string' || !value) issues.push({ path: `input.initialData.${field.id}`, message: `${field.name}: a non-empty string is required` });
-      else initialData[field.id] = value;
-    }
-    for (const extra of Object.keys(values).filter((k) => !form.some((f) => f.id === k))) issues.push({ path: `input.initialData.${extra}`, message: 'not in the manifest\'s initial_data_form' });
-  } else if (Object.keys(given).length) issues.push({ path: 'input.initialData', message: 'custom tools take no initial data (use secrets)' });
+  const initialData = checkInitialData(found.definition, input.initialData ?? {}, issues);
   if (issues.length || !parsedConfig.success) fail('Invalid connection', issues);
   return { found, name: input.name.trim(), initialData, config };
+}
+
+/**
+ * initial_data_form values, problems reported at `input.initialData.<id>`. With `stored` (an
+ * update) the fields left out keep their stored value; otherwise every field is required and
+ * `generate` ones are created.
+ */
+function checkInitialData(definition: ParsedDefinition, given: unknown, issues: InputIssue[], stored?: Record<string, string>): Record<string, string> {
+  const initialData: Record<string, string> = { ...stored };
+  if (!given || typeof given !== 'object' || Array.isArray(given)) {
+    issues.push({ path: 'input.initialData', message: 'an object of the initial_data_form values' });
+    return initialData;
+  }
+  const values = given as Record<string, unknown>;
+  if (definition.kind !== 'MANIFEST') {
+    if (Object.keys(values).length) issues.push({ path: 'input.initialData', message: 'custom tools take no initial data (use secrets)' });
+    return initialData;
+  }
+  const form = definition.manifest.initial_data_form;
+  for (const field of form) {
+    const value = values[field.id];
+    if (stored && value === undefined) continue;
+    if (field.name === GENERATE && !stored) initialData[field.id] = typeof value === 'string' && value ? value : randomBytes(24).toString('base64url');
+    else if (typeof value !== 'string' || !value) issues.push({ path: `input.initialData.${field.id}`, message: `${field.name}: a non-empty string is required` });
+    else initialData[field.id] = value;
+  }
+  for (const extra of Object.keys(values).filter((k) => !form.some((f) => f.id === k))) issues.push({ path: `input.initialData.${extra}`, message: 'not in the manifest\'s initial_data_form' });
+  return initialData;
 }
 
 /** A connection to a manifest: initial_data_form values encrypted (`generate` ones created here). */
@@ -224,8 +240,100 @@ export async function connectManifest(hub: Hub, orgId: string, input: ConnectMan
     connectionId: connection.id,
     data: { integrationKey: found.row.key, authMode: 'NONE', manifest: true },
   });
-  if (found.definition.kind === 'MANIFEST' && isSyncManifest(found.definition.manifest)) await ensureSyncState(hub, connection, 'users');
+  if (found.definition.kind === 'MANIFEST' && isSyncManifest(found.definition.manifest)) await ensureSyncState(hub, connection, MANIFEST_SYNC.key);
   return connection;
+}
+
+export interface UpdateManifestConnectionInput {
+  connectionId: string;
+  name?: string | null;
+  /** initial_data_form values to change; the others keep their stored value. */
+  initialData?: unknown;
+  /** Settings merged into the stored config; a key set to null is removed. */
+  config?: unknown;
+  /** Shorthands for config.notificationConnectionId / notificationFrom (null removes). */
+  notificationConnectionId?: string | null;
+  notificationFrom?: string | null;
+}
+
+const NOTIFICATION_KEYS = ['notificationConnectionId', 'notificationFrom'] as const;
+const UPDATE_ATTEMPTS = 3;
+
+/**
+ * Edits a manifest (or custom tools) connection: its name, initial_data_form values (re-encrypted
+ * with the stored OAuth tokens kept) and config, checked as connectManifest checks them. The
+ * write only lands on the row as it was read: a token refresh stores the credentials in between,
+ * and overwriting it with the ciphertext read before would lose the new token.
+ */
+export async function updateManifestConnection(hub: Hub, orgId: string, input: UpdateManifestConnectionInput): Promise<Connection> {
+  const { prisma } = hub.db;
+  for (let attempt = 1; ; attempt++) {
+    const row = await prisma.connection.findFirst({ where: { id: input.connectionId, orgId } });
+    if (!row) throw notFound('Connection');
+    const found = await findManifest(hub.db, orgId, row.integrationKey);
+    if (!found) fail('Invalid connection update', [{ path: 'input.connectionId', message: 'not a connection to a manifest or custom tools' }]);
+    const issues: InputIssue[] = [];
+    const name = input.name?.trim();
+    if (input.name != null && !name) issues.push({ path: 'input.name', message: 'is required' });
+    const config = mergedConfig((row.config ?? {}) as Record<string, unknown>, input, issues);
+    const parsedConfig = ConnectConfig.safeParse(config);
+    if (!parsedConfig.success) issues.push(...zodIssues(parsedConfig.error, 'input.config'));
+    const checkedConfig = parsedConfig.success ? await checkNotificationConfig(hub, orgId, found.definition.kind === 'MANIFEST' ? found.definition.manifest : null, parsedConfig.data, issues) : {};
+    const credentials = decryptManifestCredentials(hub.vault, row);
+    const initialData = input.initialData == null ? null : checkInitialData(found.definition, input.initialData, issues, credentials.initialData ?? {});
+    if (issues.length) {
+      // A shorthand's problems are reported where it was given.
+      const at = (path: string) => NOTIFICATION_KEYS.find((k) => path === `input.config.${k}` && input[k] !== undefined);
+      fail('Invalid connection update', issues.map((i) => (at(i.path) ? { ...i, path: `input.${at(i.path)}` } : i)));
+    }
+    const { count } = await prisma.connection.updateMany({
+      where: { id: row.id, orgId, updatedAt: row.updatedAt },
+      data: {
+        ...(name ? { name } : {}),
+        config: checkedConfig as Prisma.InputJsonValue,
+        ...(initialData ? { credentials: hub.vault.encryptJson({ ...credentials, initialData } satisfies ManifestCredentials, vaultContext.connection(row.id)) } : {}),
+      },
+    });
+    if (!count) {
+      if (attempt < UPDATE_ATTEMPTS) continue;
+      throw conflict('The connection kept changing while it was being edited; try again');
+    }
+    const changed = [
+      ...(name && name !== row.name ? ['name'] : []),
+      ...changedKeys((row.config ?? {}) as Record<string, unknown>, checkedConfig).map((k) => `config.${k}`),
+      ...Object.keys(initialData ?? {}).filter((k) => initialData![k] !== credentials.initialData?.[k]).map((k) => `initialData.${k}`),
+    ];
+    await recordActivity(hub.db, {
+      orgId,
+      type: 'connection.updated',
+      message: `Connection "${name ?? row.name}" updated${changed.length ? `: ${changed.join(', ')}` : ' (no change)'}`,
+      connectionId: row.id,
+      data: { integrationKey: row.integrationKey, changed },
+    });
+    return prisma.connection.findUniqueOrThrow({ where: { id: row.id } });
+  }
+}
+
+function mergedConfig(stored: Record<string, unknown>, input: UpdateManifestConnectionInput, issues: InputIssue[]): Record<string, unknown> {
+  const merged = { ...stored };
+  const given = input.config ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) issues.push({ path: 'input.config', message: 'an object of settings' });
+  else {
+    for (const [key, value] of Object.entries(given)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+  }
+  for (const key of NOTIFICATION_KEYS) {
+    if (input[key] === null) delete merged[key];
+    else if (input[key] !== undefined) merged[key] = input[key];
+  }
+  return merged;
+}
+
+/** The top-level keys whose values differ (names only: config holds no secrets, but stays out of the feed anyway). */
+function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
 export interface StartManifestOAuthInput extends ConnectManifestInput {
@@ -243,7 +351,6 @@ export async function startManifestOAuth(hub: Hub, orgId: string, input: StartMa
   const { found, name, initialData, config } = await checkConnectInput(hub, orgId, input);
   const manifest = found.definition.kind === 'MANIFEST' ? found.definition.manifest : null;
   if (!manifest?.oauth) fail('Invalid connection', [{ path: 'input.integrationKey', message: `"${found.row.key}" has no oauth block: connect it with connectManifest` }]);
-  if (isSyncManifest(manifest)) fail('Invalid connection', [{ path: 'input.integrationKey', message: 'sync users manifests cannot use an oauth block yet' }]);
   const redirectUrl = callbackUrlOf(hub);
   const state = randomBytes(32).toString('base64url');
   let authorizationUrl: string;
@@ -311,6 +418,10 @@ export async function completeManifestOAuth(
     connectionId: row.id,
     data: { integrationKey: row.integrationKey, authMode: 'OAUTH2', manifest: true },
   });
+  if (isSyncManifest(manifest)) {
+    // The connection works already; a sync state missing here is created on the sync's first use.
+    await ensureSyncState(hub, row, MANIFEST_SYNC.key).catch((err) => hub.logger.warn({ err, connectionId: row.id }, 'could not set up the users sync'));
+  }
   return { ok: true };
 }
 

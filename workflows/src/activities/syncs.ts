@@ -7,8 +7,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { announceRunChange, Prisma, recordActivity, recordRunEvent, type SyncState } from '@patchbay/db';
 import { isPluginError } from '@patchbay/sdk';
-import { syncSourceFor, type FetchedPage, type SyncSource } from '../syncs/sources.ts';
+import { syncSourceFor, type FetchedPage, type RenewToken, type SyncSource } from '../syncs/sources.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
+import { requestRefreshAndWait } from './connection-tokens.ts';
 
 export interface SyncCheckpoint {
   cursor: string | null;
@@ -102,10 +103,14 @@ export function createSyncActivities(deps: ActivityDeps) {
       remember(key, entry);
     }
     const { source, state, cursor } = entry;
+    // The same renewal as a manifest run's 401: the connection-tokens workflow refreshes, this
+    // waits for the row (heartbeating, which the legacy local syncPage cannot: it just fails).
+    const ctx = Context.current();
+    const renew: RenewToken | undefined = ctx.info.isLocal ? undefined : (seen) => requestRefreshAndWait(deps, ctx.client, { orgId: state.orgId, connectionId: state.connectionId, seen });
     try {
       const ahead = entry.prefetch?.pageNo === pageNo && entry.prefetch.cursor === cursor ? entry.prefetch.promise : null;
       entry.prefetch = undefined;
-      const page = ahead ? await ahead.catch(() => source.fetchPage(cursor, pageNo, signal)) : await source.fetchPage(cursor, pageNo, signal);
+      const page = ahead ? await ahead.catch(() => source.fetchPage(cursor, pageNo, signal, renew)) : await source.fetchPage(cursor, pageNo, signal, renew);
       const capped = source.maxPages !== null && pageNo + 1 >= source.maxPages;
       const exhausted = !page.nextCursor || page.records.length === 0;
       const next: SyncCheckpoint = { cursor: page.nextCursor, done: exhausted || capped, exhausted };

@@ -47,6 +47,11 @@ export function credentialScopeExtra(credentials: ManifestCredentials): Record<s
   };
 }
 
+/** The scope of a request sent with these credentials (sync pages, form options, the refresh request). */
+export function credentialScope(credentials: ManifestCredentials): Record<string, unknown> {
+  return manifestScope({ initialData: credentials.initialData ?? {}, extra: credentialScopeExtra(credentials) });
+}
+
 export function decryptManifestCredentials(vault: Vault, row: Pick<Connection, 'id' | 'credentials'>): ManifestCredentials {
   return row.credentials ? vault.decryptJson<ManifestCredentials>(row.credentials, vaultContext.connection(row.id)) : {};
 }
@@ -112,7 +117,7 @@ export async function exchangeManifestCode(deps: object, ctx: ExchangeContext & 
 export async function refreshManifestGrant(deps: object, ctx: ExchangeContext): Promise<ManifestGrant> {
   const oauth = ctx.manifest.oauth!;
   if (!oauth.refresh) throw new OAuthProviderError('This manifest has no oauth.refresh request: its token is permanent; connect again to get a new one', 'rejected', 'invalid_grant');
-  const scope = manifestScope({ initialData: ctx.credentials.initialData ?? {}, extra: credentialScopeExtra(ctx.credentials) });
+  const scope = credentialScope(ctx.credentials);
   const response = await tokenRequest(deps, ctx, oauth.refresh, scope, manifestSecretValues(ctx.credentials), (url) => url, 'refresh');
   const merged = { ...(ctx.credentials.oauth ?? {}), ...tokenAnswer(response, 'refresh') };
   return { oauth: merged, expiresAt: expiryOf(merged, response.data) };

@@ -1,14 +1,16 @@
 // Where a sync's pages come from: a plugin's defineSync, or a ChiefOnboarding sync-users
 // manifest whose pagination style is data (token + next_page, next-URL, page/offset numbers,
-// Link header) with the amount_pages_to_fetch cap, data_from and data_structure.
+// Link header) with the amount_pages_to_fetch cap, data_from and data_structure. A manifest
+// with an `oauth` block sends {{ oauth.* }} like its execute requests, and a page answered 401
+// is sent once more after the connection-tokens workflow renewed the token (see RenewToken).
 import { createHash } from 'node:crypto';
-import type { SyncState } from '@patchbay/db';
+import type { Connection, SyncState } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
 import { createActionContext, PermanentError } from '@patchbay/sdk';
+import { credentialScope, decryptManifestCredentials, manifestSecretValues } from '../manifests/oauth.ts';
 import { findManifest, MANIFEST_SYNC, requireManifest } from '../manifests/registry.ts';
-import { failureOf, hostOverridesFor, manifestScope, renderValue, sendRequest } from '../manifests/runtime.ts';
+import { failureOf, hostOverridesFor, renderValue, sendRequest, type OutgoingRequest } from '../manifests/runtime.ts';
 import { readDotPath, type Manifest } from '../manifests/schema.ts';
-import type { ManifestCredentials } from '../activities/manifests.ts';
 import { connectionStore } from '../runtime/connection-store.ts';
 import { networkGuardFor } from '../runtime/network-guard.ts';
 import { scrubString, secretValues } from '../runtime/scrub.ts';
@@ -19,23 +21,30 @@ export interface FetchedPage {
   nextCursor: string | null;
 }
 
+/**
+ * Asks for a new token for the connection whose token is stamped `seen` (its row's updatedAt) and
+ * waits for it: true once the row holds a new ACTIVE token. Only the activity that fetches a page
+ * passes one (a prefetch does not: it may outlive its activity, and its caller fetches again).
+ */
+export type RenewToken = (seen: string) => Promise<boolean>;
+
 export interface SyncSource {
   model: string;
   /** 'records': upsert into SyncRecord; 'update-subjects': merge fields into existing subjects (match on email). */
   mode: 'records' | 'update-subjects';
   /** Stop after this many pages (the manifest's amount_pages_to_fetch). */
   maxPages: number | null;
-  fetchPage(cursor: string | null, pageNo: number, signal: AbortSignal): Promise<FetchedPage>;
+  fetchPage(cursor: string | null, pageNo: number, signal: AbortSignal, renew?: RenewToken): Promise<FetchedPage>;
 }
 
 export async function syncSourceFor(deps: ActivityDeps, state: SyncState): Promise<SyncSource> {
   const connection = await deps.db.prisma.connection.findFirst({ where: { id: state.connectionId, orgId: state.orgId } });
   if (!connection) throw new PermanentError('Connection not found');
   if (connection.status !== 'ACTIVE') throw new PermanentError(`Connection "${connection.name}" is ${connection.status}`);
-  const credentials = connection.credentials ? deps.vault.decryptJson<unknown>(connection.credentials, vaultContext.connection(connection.id)) : {};
-  const config = (connection.config ?? {}) as Record<string, unknown>;
   const plugin = deps.plugins.get(connection.integrationKey);
   if (plugin) {
+    const credentials = connection.credentials ? deps.vault.decryptJson<unknown>(connection.credentials, vaultContext.connection(connection.id)) : {};
+    const config = (connection.config ?? {}) as Record<string, unknown>;
     const sync = plugin.syncs?.find((s) => s.key === state.syncKey);
     if (!sync) throw new PermanentError(`Integration "${plugin.key}" has no sync "${state.syncKey}"`);
     const hidden = secretValues(credentials);
@@ -70,46 +79,87 @@ export async function syncSourceFor(deps: ActivityDeps, state: SyncState): Promi
   if (!found) throw new PermanentError(`Integration "${connection.integrationKey}" is not loaded and is no manifest of this organization`);
   const manifest = requireManifest(found.definition, connection.integrationKey);
   if (!manifest.action || state.syncKey !== MANIFEST_SYNC.key) throw new PermanentError(`Manifest "${connection.integrationKey}" has no sync "${state.syncKey}"`);
-  const initialData = (credentials as ManifestCredentials).initialData ?? {};
-  return manifestSource(deps, manifest, initialData, hostOverridesFor(config));
+  return manifestSource(deps, manifest, connection);
 }
 
-function manifestSource(deps: object, manifest: Manifest, initialData: Record<string, string>, overrides: Record<string, string>): SyncSource {
+/** What a page request is signed with: one stored version of the connection's credentials. */
+interface Signing {
+  scope: Record<string, unknown>;
+  hidden: string[];
+  /** The row's updatedAt when these were read: the `seen` of a renewal request. */
+  stamp: string;
+  headers?: Promise<Record<string, string>>;
+}
+
+function manifestSource(deps: ActivityDeps, manifest: Manifest, connection: Connection): SyncSource {
   const request = manifest.execute[0]!;
-  const scope = manifestScope({ initialData });
-  const hidden = secretValues(initialData);
   const pagination = manifest.pagination;
-  let headersOnce: Promise<Record<string, string>> | undefined;
+  const overrides = hostOverridesFor(connection.config as Record<string, unknown> | null);
+  const renewable = Boolean(manifest.oauth?.refresh) && connection.authMode === 'OAUTH2';
+  const signingOf = (row: Connection): Signing => {
+    const credentials = decryptManifestCredentials(deps.vault, row);
+    return { scope: credentialScope(credentials), hidden: manifestSecretValues(credentials), stamp: row.updatedAt.toISOString() };
+  };
+  let signing = signingOf(connection);
+
+  async function pageRequest(sign: Signing, cursor: string | null): Promise<OutgoingRequest> {
+    const { scope } = sign;
+    sign.headers ??= renderValue(request.headers ?? manifest.headers, scope);
+    const headers = await sign.headers;
+    let method = request.method;
+    let data = request.data === undefined ? undefined : await renderValue(request.data, scope);
+    let url: string;
+    if (cursor === null || pagination?.type === 'page' || pagination?.type === 'offset') {
+      url = await renderValue(request.url, scope);
+      if (pagination?.type === 'page' || pagination?.type === 'offset') {
+        const value = cursor ?? String(pagination.type === 'page' ? pagination.start : 0);
+        const u = new URL(url);
+        u.searchParams.set(pagination.param, value);
+        if (pagination.type === 'offset') u.searchParams.set('limit', String(pagination.limit));
+        url = u.toString();
+      }
+    } else if (manifest.next_page_token_from) {
+      url = await renderValue(manifest.next_page!, { ...scope, NEXT_PAGE_TOKEN: cursor });
+    } else {
+      url = cursor; // next_page_from or Link header: the provider's own URL
+      method = 'GET';
+      data = undefined;
+    }
+    return { url, method, headers, data };
+  }
+
+  /** A new token from the connection-tokens workflow (the only refresher); null when none came. */
+  async function renewed(renew: RenewToken, seen: Signing): Promise<Signing | null> {
+    const landed = await renew(seen.stamp).catch((err) => {
+      deps.logger.warn({ err: { message: scrubString((err as Error).message, seen.hidden) }, connectionId: connection.id }, 'could not request a token refresh');
+      return false;
+    });
+    if (!landed) return null;
+    const row = await deps.db.prisma.connection.findFirst({ where: { id: connection.id, orgId: connection.orgId } });
+    return row?.status === 'ACTIVE' ? signingOf(row) : null;
+  }
+
   return {
     model: MANIFEST_SYNC.model,
     mode: manifest.action === 'update' ? 'update-subjects' : 'records',
     maxPages: manifest.amount_pages_to_fetch,
-    async fetchPage(cursor, pageNo, signal) {
-      headersOnce ??= renderValue(request.headers ?? manifest.headers, scope);
-      const headers = await headersOnce;
-      let url: string;
-      let method = request.method;
-      let data = request.data === undefined ? undefined : await renderValue(request.data, scope);
-      if (cursor === null || pagination?.type === 'page' || pagination?.type === 'offset') {
-        url = await renderValue(request.url, scope);
-        if (pagination?.type === 'page' || pagination?.type === 'offset') {
-          const value = cursor ?? String(pagination.type === 'page' ? pagination.start : 0);
-          const u = new URL(url);
-          u.searchParams.set(pagination.param, value);
-          if (pagination.type === 'offset') u.searchParams.set('limit', String(pagination.limit));
-          url = u.toString();
-        }
-      } else if (manifest.next_page_token_from) {
-        url = await renderValue(manifest.next_page!, { ...scope, NEXT_PAGE_TOKEN: cursor });
-      } else {
-        url = cursor; // next_page_from or Link header: the provider's own URL
-        method = 'GET';
-        data = undefined;
+    async fetchPage(cursor, pageNo, signal, renew) {
+      const first = signing;
+      let sign = first;
+      let outgoing = await pageRequest(sign, cursor);
+      let response = await sendRequest(deps, outgoing, { overrides, signal });
+      let unrenewed = false;
+      if (response.status === 401 && renewable && renew) {
+        const next = await renewed(renew, sign);
+        if (next) {
+          signing = sign = next;
+          outgoing = await pageRequest(sign, cursor);
+          response = await sendRequest(deps, outgoing, { overrides, signal });
+        } else unrenewed = true;
       }
-      const response = await sendRequest(deps, { url, method, headers, data }, { overrides, signal });
       if (response.status >= 400) {
-        const err = failureOf(response, `page ${pageNo} (${method} ${response.url})`);
-        err.message = scrubString(err.message, hidden);
+        const err = failureOf(response, `page ${pageNo} (${outgoing.method} ${response.url})`);
+        err.message = scrubString(err.message, sign === first ? first.hidden : [...first.hidden, ...sign.hidden]) + (unrenewed ? '; the token could not be renewed (see the connection\'s lastError)' : '');
         throw err;
       }
       const items = readDotPath(response.data, manifest.data_from);
