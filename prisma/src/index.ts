@@ -7,7 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from '../generated/client/client.ts';
+import { PrismaClient, type Prisma } from '../generated/client/client.ts';
 
 export { Prisma, PrismaClient } from '../generated/client/client.ts';
 export type * from '../generated/client/client.ts';
@@ -24,6 +24,15 @@ export interface Database {
   prisma: PrismaClient;
   /** Calls `onPayload` for every NOTIFY on `channel`, from any process sharing the database. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>;
+  /**
+   * One statement straight on the driver (pg's pool, shared with Prisma, or PGlite), without
+   * Prisma's client: for the hottest bulk statements only, where the client's per-parameter
+   * work cost more CPU than the database did (bench:ingest). Rows are as the driver parses them.
+   * `prepare` names the statement: PostgreSQL then parses and plans it once per connection, not
+   * on every call (the two cost more than running it did). The same name must always carry the
+   * same SQL text.
+   */
+  sql<T = Record<string, unknown>>(query: Prisma.Sql, options?: { prepare?: string }): Promise<T[]>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +68,8 @@ function createClient(adapter: SqlDriverAdapterFactory, { onQuery }: OpenOptions
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
-  const prisma = createClient(new PrismaPg({ connectionString: url }), options);
+  const pool = new pg.Pool({ connectionString: url });
+  const prisma = createClient(new PrismaPg(pool), options);
   const listeners = new Map<string, Set<(payload: string) => void>>();
   // One dedicated connection carries every LISTEN of this process; pooled connections can't.
   let client: pg.Client | undefined;
@@ -103,6 +113,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
         }
       };
     },
+    async sql<T>(query: Prisma.Sql, { prepare }: { prepare?: string } = {}) {
+      options.onQuery?.(query.text);
+      return (await pool.query({ name: prepare, text: query.text, values: query.values as unknown[] })).rows as T[];
+    },
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },
@@ -110,6 +124,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       closed = true;
       await client?.end().catch(() => {});
       await prisma.$disconnect();
+      await pool.end().catch(() => {});
     },
   };
 }
@@ -125,6 +140,10 @@ async function openPglite(dataDir: string | undefined, options: OpenOptions): Pr
     pglite,
     async listen(channel, onPayload) {
       return pglite.listen(channel, onPayload);
+    },
+    async sql<T>(query: Prisma.Sql) {
+      options.onQuery?.(query.text);
+      return (await pglite.query<T>(query.text, query.values as unknown[])).rows;
     },
     async ping() {
       await pglite.query('SELECT 1');
@@ -143,4 +162,5 @@ function quoteIdent(name: string): string {
 export * from './events.ts';
 export { sortableId } from './ids.ts';
 export { eventTypeMatches, newMessageId, deliveryPayload } from './fanout.ts';
+export * from './webhook-events.ts';
 export { MAX_FLOW_CHAIN_DEPTH, type FlowRunRequest } from './flow-runs.ts';

@@ -35,6 +35,7 @@ import {
   listen,
   loadAverage,
   machineLine,
+  mainThreadCpuSeconds,
   onInterrupt,
   progress,
   runBench,
@@ -205,7 +206,9 @@ async function main(): Promise<boolean> {
   const bareResult = await cannon('bare', `${bare.url}/hooks/${endpointId}`, setupPath);
   progress(`hub /hooks/${endpointId}: ${DURATION} s`);
   const statementsBefore = statements();
+  const cpuBefore = mainThreadCpuSeconds();
   const ours = await cannon('ours', `${hubUrl}${hookPath}`, setupPath);
+  const cpuAfter = mainThreadCpuSeconds();
   const statementsDuring = statements() - statementsBefore;
   // Requests autocannon abandoned at the end may still commit: wait for the database to go quiet.
   await settle(statements, 500, 10_000);
@@ -264,6 +267,9 @@ async function main(): Promise<boolean> {
     ]),
     '(autocannon latency has 1 ms resolution; req/s is its per-second average)',
     `SQL statements during the hub's load: ${statementsDuring.toLocaleString('en-US')}, ${fmt(statementsDuring / Math.max(1, ours.requests.total), 1)} per answered request (request path and the batched work after the 202${ROLE === 'all' ? ', and the in-process worker' : ''})`,
+    ...(cpuBefore !== null && cpuAfter !== null
+      ? [`api thread ${fmt(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, ours.requests.total), 0)} µs of main-thread CPU per answered request (${fmt(cpuAfter - cpuBefore, 2)} s over the load, /proc; the hub's whole request path and the batched work after the 202; steadier than req/s when the machine is shared)`]
+      : []),
     `routing    ${(committed - unfinished).toLocaleString('en-US')} of ${committed.toLocaleString('en-US')} accepted events PROCESSED ${fmt(drainSeconds, 1)} s after the load (${fmt((committed - unfinished) / drainSeconds)} events/s, one worker${unfinished > 0 ? `; the rest are queued in Temporal and go on after BENCH_DRAIN_SECONDS=${DRAIN_LIMIT_S}` : ''})`,
     '',
     `ours/bare req/s ratio   ${fmt(ratio, 3)}   target ≥ ${TARGET_RATIO}   ${mark(ratio >= TARGET_RATIO)}`,

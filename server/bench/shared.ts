@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 // What the benchmarks share: env knobs, cleanup on exit and on Ctrl-C, the database (an
 // in-memory PGlite, or a scratch database on the DATABASE_URL server), Temporal (TEMPORAL_ADDRESS,
 // else a dev server started here), and the output helpers. Importing this module installs the
@@ -182,6 +183,22 @@ export function machineLine(): string {
 }
 
 /** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
+/**
+ * CPU seconds (user + system) this process's main thread has used, from /proc (Linux; null
+ * elsewhere). Unlike wall-clock rates it barely moves when other processes share the cores, so
+ * "main-thread CPU per request" compares runs made on a busy machine.
+ */
+export function mainThreadCpuSeconds(): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export const loadAverage = () => os.loadavg().map((n) => fmt(n, 2)).join(' / ');
 
 export function table(rows: string[][]): string {

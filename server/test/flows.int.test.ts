@@ -277,6 +277,42 @@ describe('triggers', () => {
     await gql(DisableFlow, { id: createFlow.id });
   });
 
+  it('event: incoming webhooks (webhook.received) start an event flow once each, and the feed has one entry per event', async () => {
+    // With such a flow the hub records webhook.received by the general path (runs are queued
+    // with the entries); without one the entries are written with the events. Both are covered.
+    const { createWebhookEndpoint } = await gql<{ createWebhookEndpoint: { endpoint: { id: string; url: string } } }>(CreateEndpoint, {
+      input: { name: 'Leads in', verification: 'NONE' },
+    });
+    const endpointId = new URL(createWebhookEndpoint.endpoint.url).pathname.split('/').pop()!;
+    const post = async (n: number) => {
+      const res = await fetch(`${hub.url}/hooks/${endpointId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `lead-${n}` }, body: JSON.stringify({ n }) });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const entriesOf = (eventIds: string[]) =>
+      until('the feed entries', async () => {
+        const rows = await hub.db.prisma.activityEvent.findMany({ where: { orgId: org.id, type: 'webhook.received' } });
+        const mine = rows.filter((row) => eventIds.includes((row.data as { eventId?: string }).eventId ?? ''));
+        return mine.length >= eventIds.length ? mine : null;
+      }, 15_000);
+
+    const before = await post(0);
+    expect((await entriesOf([before])).length).toBe(1);
+
+    const { createFlow } = await gql<{ createFlow: { id: string } }>(CreateFlow, {
+      input: { name: 'on leads', enabled: true, trigger: { type: 'event', eventTypes: ['webhook.received'] }, steps: [hook('/leads', { key: 'notify', body: { eventId: '{{ trigger.data.eventId }}' } })] },
+    });
+    const ids = [await post(1), await post(2)];
+    await until('both flow runs', async () => (received('/leads').length >= 2 ? true : null), 30_000);
+    expect(received('/leads').map((r) => JSON.parse(r.body).eventId).sort()).toEqual([...ids].sort());
+    const entries = await entriesOf(ids);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(entries).toHaveLength(2);
+    const { flowRuns } = await gql<{ flowRuns: { edges: unknown[] } }>(FlowRuns, { flowId: createFlow.id });
+    expect(flowRuns.edges).toHaveLength(2);
+    await gql(DisableFlow, { id: createFlow.id });
+  });
+
   it("event: a flow's own run events never trigger it again", async () => {
     script.set('/fail-always', [400, 400, 400]);
     const { createFlow } = await gql<{ createFlow: { id: string } }>(CreateFlow, {

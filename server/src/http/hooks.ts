@@ -113,7 +113,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
   // Committed: from here on the event is durable, whatever happens to this process.
   if (immediate) replyWith(hub, res, 'accepted', immediate);
   else reply(hub, res, 'accepted', 202, { id: written.id });
-  const accepted = { endpoint: { id: endpoint.id, orgId: endpoint.orgId, name: endpoint.name }, eventId: written.id, outcome: verification.outcome, dedupeKey };
+  const accepted = { endpoint: { id: endpoint.id, orgId: endpoint.orgId, name: endpoint.name }, eventId: written.id, outcome: verification.outcome, dedupeKey, feedWritten: written.feedWritten };
   afterResponse(hub, () => pipelineOf(hub).accept(accepted));
 }
 

@@ -1,7 +1,9 @@
-// What follows a 202, for many events at once: their `webhook.received` feed entries in one
+// What follows a 202, for many events at once: one webhook-batch workflow started for all of
+// them, and one UPDATE marking them DISPATCHED. If that start fails, they stay RECEIVED for the
+// outbox. Their `webhook.received` feed entries were written with them, except in organizations
+// with flows triggered by domain events: those are recorded here, by the general path, in one
 // transaction (not flushed before the commit returns: the events themselves are durable, the
-// feed lines are derived from them), one webhook-batch workflow started for all of them, and
-// one UPDATE marking them DISPATCHED. If that start fails, they stay RECEIVED for the outbox.
+// feed lines are derived from them).
 import { recordActivities } from '@patchbay/db';
 import type { Hub } from '../context.ts';
 import { markDispatched, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -11,9 +13,17 @@ export interface AcceptedEvent {
   eventId: string;
   outcome: string;
   dedupeKey: string | null;
+  /** Whether its feed entry was written with it. */
+  feedWritten: boolean;
 }
 
-const MAX_BATCH = 200;
+const MAX_BATCH = 500;
+/**
+ * How long a flush waits for more events before starting their workflow. Each start is work for
+ * the Temporal server (on one machine with the api it was the second-busiest process under load,
+ * at one start per ~20 events); waiting this long makes a start carry up to MAX_BATCH.
+ */
+const COALESCE_MS = 50;
 
 export interface AcceptPipeline {
   /** Resolves once the event's feed entry is written and its dispatch was tried. */
@@ -38,6 +48,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
     draining = true;
     try {
       while (queue.length) {
+        if (queue.length < MAX_BATCH) await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
         const batch = queue.splice(0, MAX_BATCH);
         try {
           await process(batch.map((b) => b.event));
@@ -53,9 +64,10 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
   }
 
   async function process(events: AcceptedEvent[]) {
+    const feedless = events.filter((e) => !e.feedWritten);
     await recordActivities(
       hub.db,
-      events.map(({ endpoint, eventId, outcome, dedupeKey }) => ({
+      feedless.map(({ endpoint, eventId, outcome, dedupeKey }) => ({
         orgId: endpoint.orgId,
         type: 'webhook.received',
         message: `Webhook received on "${endpoint.name}" (${outcome})`,

@@ -2,6 +2,7 @@
 // (`webhook-event/<eventId>`) and starts are REJECT_DUPLICATE, so dispatching an event twice —
 // the request path and the outbox racing, or a retried sweep — never routes it twice.
 import { webhookBatchWorkflowId, webhookEventWorkflowId, type WebhookBatchInput, type WebhookEventWorkflowInput } from '@patchbay/workflows';
+import { markWebhookEventsDispatched } from '@patchbay/db';
 import type { Hub } from '../context.ts';
 
 /** How long one start may take; when Temporal is down the outbox tries again later. */
@@ -48,11 +49,7 @@ export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[]): P
 
 /** RECEIVED → DISPATCHED, only from RECEIVED (the workflow may be further along already). */
 export async function markDispatched(hub: Hub, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await hub.db.prisma.webhookEvent.updateMany({
-    where: { id: { in: eventIds }, status: 'RECEIVED' },
-    data: { status: 'DISPATCHED', dispatchedAt: new Date() },
-  });
+  await markWebhookEventsDispatched(hub.db, eventIds);
 }
 
 // Work the request path starts after answering (feed entry, first dispatch attempt), tracked

@@ -63,6 +63,12 @@ export interface FinishInput {
 }
 
 const UNFINISHED = ['RECEIVED', 'DISPATCHED'] as const;
+
+/**
+ * A triage batch writes hundreds of rows in one transaction; on a busy machine (a worker catching
+ * up on a backlog) Prisma's default 5 s limit expired mid-way and the whole batch was redone.
+ */
+const TRIAGE_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
 const FORWARD_TIMEOUT_MS = 15_000;
 
 export function targetKind(target: unknown): TargetKind {
@@ -297,16 +303,17 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const done = events.filter(quiet);
       if (done.length === 0) return { route, finished: 0 };
       const now = new Date();
+      // Parsed before the transaction opens: it holds row locks only for the writes.
+      const outputs = done.map((event) => {
+        let payload: unknown = null;
+        try {
+          payload = mappedPayload(event, event.endpoint.transform);
+        } catch {
+          // Kept as received: the endpoint has no transform to fail, so this is a body it cannot parse.
+        }
+        return { id: event.id, output: JSON.stringify({ payload }) };
+      });
       const finished = await prisma.$transaction(async (tx) => {
-        const outputs = done.map((event) => {
-          let payload: unknown = null;
-          try {
-            payload = mappedPayload(event, event.endpoint.transform);
-          } catch {
-            // Kept as received: the endpoint has no transform to fail, so this is a body it cannot parse.
-          }
-          return { id: event.id, output: JSON.stringify({ payload }) };
-        });
         const updated = await tx.$queryRaw<Array<{ id: string }>>`
           UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
           FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
@@ -326,7 +333,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
         );
         await fanOutActivities(tx, rows);
         return ids.size;
-      });
+      }, TRIAGE_TRANSACTION);
       return { route, finished };
     },
 

@@ -12,6 +12,17 @@ const REASONS: Record<string, string> = {
   'No matching signature found': 'no v1 signature in webhook-signature matches the payload',
 };
 
+// A Webhook decodes its base64 secret when made: keep one per secret rather than one per request.
+const bySecret = new Map<string, Webhook>();
+function webhookFor(secret: string): Webhook {
+  let webhook = bySecret.get(secret);
+  if (!webhook) {
+    if (bySecret.size >= 1_000) bySecret.delete(bySecret.keys().next().value!);
+    bySecret.set(secret, (webhook = new Webhook(secret)));
+  }
+  return webhook;
+}
+
 export const standardWebhooks: Verifier = {
   scheme: 'STANDARD_WEBHOOKS',
   verify(request) {
@@ -22,7 +33,7 @@ export const standardWebhooks: Verifier = {
       'webhook-signature': headers['webhook-signature'] ?? '',
     };
     try {
-      new Webhook(requireSecret(request)).verify(request.rawBody.toString('utf8'), signed, { jsonParse: false });
+      webhookFor(requireSecret(request)).verify(request.rawBody.toString('utf8'), signed, { jsonParse: false });
       return verified('STANDARD_WEBHOOKS');
     } catch (err) {
       if (err instanceof WebhookVerificationError) return rejected(REASONS[err.message] ?? `invalid signature: ${err.message}`);

@@ -1,0 +1,99 @@
+// Storing accepted incoming webhooks, many at once, in one statement: the events, and with them
+// their `webhook.received` feed entries, the entries' notices and their outgoing-webhook
+// Deliveries (fan-out as recordActivity does it). One statement is one round trip and one commit,
+// and an event is never stored without its feed line.
+//
+// An organization with a flow triggered by domain events needs the general path (flow runs are
+// queued in the entries' transaction): the statement then stores the events alone and says so
+// (`feedWritten: false`); the caller records their entries with recordActivities afterwards.
+import { CHANNELS } from './events.ts';
+import { INSERT_DELIVERIES_FROM_EV } from './fanout.ts';
+import { sortableId } from './ids.ts';
+import type { Database } from './index.ts';
+import { Prisma } from '../generated/client/client.ts';
+
+export interface NewWebhookEvent {
+  orgId: string;
+  endpointId: string;
+  dedupeKey: string | null;
+  headers: Record<string, string>;
+  rawBody: string;
+  contentType: string | null;
+  verification: string;
+}
+
+export interface StoredWebhookEvents {
+  /** Per input, in order: the new row's id, or null when it duplicated a stored event. */
+  ids: Array<string | null>;
+  /** Whether the stored events' feed entries were written too (see above). */
+  feedWritten: boolean;
+}
+
+export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEvents> {
+  if (events.length === 0) return { ids: [], feedWritten: true };
+  const now = Date.now();
+  const ids = events.map(() => sortableId(now));
+  const orgIds = [...new Set(events.map((e) => e.orgId))];
+  // Arrays, one per column: eight parameters however many events (a VALUES list would have
+  // eight per event). The feed entry shares its event's id (another table; same moment, so the
+  // feed's order by id holds).
+  const rows = await db.sql<{ id: string; feed: boolean }>(Prisma.sql`
+    WITH flows AS (
+      SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
+    ), stamp AS (
+      SELECT (now() AT TIME ZONE 'UTC')::timestamp(3) AS at
+    ), inserted AS (
+      INSERT INTO "WebhookEvent" ("id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt")
+      SELECT u.*, (SELECT at FROM stamp) FROM unnest(
+        ${ids}::text[], ${events.map((e) => e.orgId)}::text[], ${events.map((e) => e.endpointId)}::text[], ${events.map((e) => e.dedupeKey)}::text[],
+        (${events.map((e) => JSON.stringify(e.headers))}::text[])::jsonb[], ${events.map((e) => e.rawBody)}::text[],
+        ${events.map((e) => e.contentType)}::text[], ${events.map((e) => e.verification)}::text[]) AS u
+      ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
+      RETURNING "id", "orgId", "endpointId", "dedupeKey", "verification", "receivedAt"
+    ), ev AS (
+      INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
+      SELECT i."id", i."orgId", 'webhook.received', 'info', 'Webhook received on "' || e."name" || '" (' || i."verification" || ')',
+        jsonb_build_object('endpointId', i."endpointId", 'eventId', i."id", 'verification', i."verification")
+          || CASE WHEN i."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', i."dedupeKey") END,
+        i."receivedAt"
+      FROM inserted i JOIN "WebhookEndpoint" e ON e."id" = i."endpointId"
+      WHERE NOT (SELECT found FROM flows)
+      RETURNING *
+    ), notices AS (
+      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
+    ), deliveries AS (
+      ${INSERT_DELIVERIES_FROM_EV}
+      RETURNING "orgId"
+    ), wake AS (
+      SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
+    )
+    SELECT i."id", NOT (SELECT found FROM flows) AS "feed", (SELECT count(*) FROM notices) + (SELECT count(*) FROM wake) AS "_sent"
+    FROM inserted i`, { prepare: 'patchbay_store_webhook_events' });
+  const stored = new Set(rows.map((row) => row.id));
+  return {
+    ids: ids.map((id) => (stored.has(id) ? id : null)),
+    // With nothing stored there is no feed entry to write either way.
+    feedWritten: rows.length === 0 || rows[0]!.feed,
+  };
+}
+
+/** For redeliveries: the stored event of each (endpoint, provider message id). */
+export async function storedWebhookEventIds(db: Database, keys: Array<{ endpointId: string; dedupeKey: string }>): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db.sql<{ id: string; endpointId: string; dedupeKey: string }>(Prisma.sql`
+    SELECT "id", "endpointId", "dedupeKey" FROM "WebhookEvent"
+    WHERE ("endpointId", "dedupeKey") IN (SELECT * FROM unnest(${keys.map((k) => k.endpointId)}::text[], ${keys.map((k) => k.dedupeKey)}::text[]))`);
+  return new Map(rows.map((row) => [dedupeMapKey(row.endpointId, row.dedupeKey), row.id]));
+}
+
+export function dedupeMapKey(endpointId: string, dedupeKey: string): string {
+  return `${endpointId}\u0000${dedupeKey}`;
+}
+
+/** RECEIVED → DISPATCHED once their workflow is started (only from RECEIVED: it may be further along). */
+export async function markWebhookEventsDispatched(db: Database, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.sql(Prisma.sql`
+    UPDATE "WebhookEvent" SET "status" = 'DISPATCHED', "dispatchedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    WHERE "id" = ANY(${eventIds}::text[]) AND "status" = 'RECEIVED'`, { prepare: 'patchbay_mark_webhook_events_dispatched' });
+}
