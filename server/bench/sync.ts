@@ -10,11 +10,13 @@
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres pnpm bench:sync
 //
 // Knobs (env): BENCH_RECORDS (100000), BENCH_PAGE_SIZE (100), BENCH_TIMEOUT (s per run, 600),
-// BENCH_WORKER_NODE_FLAGS (PostgreSQL only: Node flags for the worker process alone, e.g.
-// "--max-semi-space-size=2 --max-old-space-size=256", to see what they do to its memory; printed).
+// BENCH_WORKER_NODE_FLAGS (PostgreSQL only: Node flags for the worker process instead of the
+// default ones of `patchbay start worker`, e.g. "--max-old-space-size=512"; same as setting
+// PATCHBAY_WORKER_NODE_FLAGS. The flags the worker ran with are printed).
 //
 // Prints records/s, pages/s and the peak RSS of the worker. On PostgreSQL the worker is a process
-// of its own (`server/src/main.ts worker`, its VmHWM read from /proc); on PGlite, which one
+// of its own, started as production starts one (`patchbay start worker`, which runs
+// `server/src/main.ts worker` with the worker's Node flags; its VmHWM read from /proc); on PGlite, which one
 // process must own, it runs in this process with the api and the fake API (so the worker's own
 // figure is at most the one printed). Exits 1 only
 // when the figures cannot be trusted: records missing or duplicated, or the second run wrote rows.
@@ -192,11 +194,10 @@ async function startSplitHub(facts: string[]) {
   const config = loadConfig({ ...env, PORT: '0', PATCHBAY_BOOTSTRAP_TOKEN: token });
   const running = await startHub({ config: { ...config, TEMPORAL_ADDRESS: temporal.address }, role: 'api', db, logger: createLogger('warn'), migrate: true });
   cleanups.push({ what: 'stopping the api', undo: () => running.stop() });
-  const workerFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  if (workerFlags.length) facts.push(`worker     Node flags: ${workerFlags.join(' ')} (BENCH_WORKER_NODE_FLAGS)`);
-  const worker = spawn(process.execPath, [...workerFlags, '--import', 'tsx', path.join(repoRoot, 'server/src/main.ts'), 'worker'], {
+  const flagsOverride = process.env.BENCH_WORKER_NODE_FLAGS ?? process.env.PATCHBAY_WORKER_NODE_FLAGS;
+  const worker = spawn(process.execPath, [path.join(repoRoot, 'server/bin/patchbay.mjs'), 'start', 'worker'], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: '0', PATCHBAY_BOOTSTRAP_TOKEN: '' },
+    env: { ...process.env, ...env, PORT: '0', PATCHBAY_BOOTSTRAP_TOKEN: '', ...(flagsOverride === undefined ? {} : { PATCHBAY_WORKER_NODE_FLAGS: flagsOverride }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // Timing starts once the worker polls: its start-up is not sync throughput.
@@ -209,10 +210,17 @@ async function startSplitHub(facts: string[]) {
     });
     worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) before it was ready`)));
   });
+  // `patchbay start` is a launcher: the worker is its child process.
+  const workerPid = Number(readFileSync(`/proc/${worker.pid}/task/${worker.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  if (!workerPid) throw new Error('could not find the worker process under `patchbay start worker`');
+  const argv = readFileSync(`/proc/${workerPid}/cmdline`, 'utf8').split('\0');
+  const nodeFlags = argv.slice(1, argv.indexOf('--import'));
+  const arenas = /(?:^|\0)MALLOC_ARENA_MAX=([^\0]*)/.exec(readFileSync(`/proc/${workerPid}/environ`, 'utf8'))?.[1] ?? 'unset';
+  facts.push(`worker     Node flags: ${nodeFlags.join(' ') || 'none'} (${flagsOverride === undefined ? 'the default of `patchbay start worker`' : 'PATCHBAY_WORKER_NODE_FLAGS / BENCH_WORKER_NODE_FLAGS'}); MALLOC_ARENA_MAX ${arenas}`);
   let lastHwmKb = 0;
   const readHwm = () => {
     try {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0);
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${workerPid}/status`, 'utf8'))?.[1] ?? 0);
       if (kb) lastHwmKb = kb;
     } catch {
       // the process is gone: keep the last reading
@@ -230,6 +238,6 @@ async function startSplitHub(facts: string[]) {
     },
   });
   const idleMb = readHwm();
-  facts.push(`worker     a separate process (server/src/main.ts worker), pid ${worker.pid}; ${fmt(idleMb)} MB peak RSS when ready, before any sync`);
+  facts.push(`worker     a separate process (patchbay start worker → server/src/main.ts worker), pid ${workerPid}; ${fmt(idleMb)} MB peak RSS when ready, before any sync`);
   return { running, token, db, workerPeakMb: readHwm };
 }

@@ -90,9 +90,41 @@ function generate() {
   });
 }
 
+/**
+ * How a worker process runs (`start worker`; the `all` and `api` roles keep Node's defaults).
+ * Left alone, V8 sizes its heaps from the machine's memory and lets garbage pile up to match,
+ * and glibc gives each of the worker's ~17 threads a malloc arena that keeps what compilation
+ * freed: a worker syncing 100,000 records peaked at ~590 MB (`pnpm bench:sync`), ~260 MB with
+ * these defaults, above the throughput target still:
+ *   --max-semi-space-size=2 --max-old-space-size=256   small young generations (in every isolate:
+ *       main, tsx's loader, Temporal's workflow thread) and an old space capped well above the
+ *       ~90 MB a worker keeps live; raise it for plugins that hold large results in memory;
+ *   --optimize-for-size   V8 grows its heaps less eagerly (20-40 MB less at peak);
+ *   --no-wasm-dynamic-tiering --no-wasm-tier-up   the only WebAssembly here is Prisma's query compiler and schema engine;
+ *       V8's baseline (Liftoff) code is kept, since optimising it with TurboFan cost 45-60 MB of
+ *       compiler memory and code for no throughput the bench shows;
+ *   MALLOC_ARENA_MAX=2   two malloc arenas instead of one per thread (~30 MB less at peak).
+ * PATCHBAY_WORKER_NODE_FLAGS replaces the Node flags; MALLOC_ARENA_MAX set in the environment wins.
+ */
+const WORKER_NODE_FLAGS = '--max-semi-space-size=2 --max-old-space-size=256 --optimize-for-size --no-wasm-dynamic-tiering --no-wasm-tier-up';
+const WORKER_ENV = { MALLOC_ARENA_MAX: '2' };
+
+function isWorker(entry, args) {
+  return entry === 'server/src/main.ts' && args[0] === 'worker';
+}
+
+function nodeFlagsFor(entry, args) {
+  if (!isWorker(entry, args)) return [];
+  return (process.env.PATCHBAY_WORKER_NODE_FLAGS ?? WORKER_NODE_FLAGS).split(/\s+/).filter(Boolean);
+}
+
 /** Runs a TypeScript entry point through tsx in this same Node, forwarding signals. */
 function runTs(entry, args) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry), ...args], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [...nodeFlagsFor(entry, args), '--import', 'tsx', path.join(root, entry), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: isWorker(entry, args) ? { ...WORKER_ENV, ...process.env } : process.env,
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

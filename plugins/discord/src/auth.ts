@@ -6,7 +6,7 @@ import { Routes } from 'discord-api-types/v10';
 import { callDiscord, createDiscordClient } from './client.ts';
 
 export async function testDiscordConnection({ credentials, config, signal }: AuthTestContext<unknown>): Promise<TestResult> {
-  const client = createDiscordClient({ credentials, config, signal });
+  const client = await createDiscordClient({ credentials, config, signal });
   const me = await callDiscord<APIUser>(client, 'GET /users/@me', (rest) => rest.get(Routes.user('@me')));
   if (!me.bot) return { ok: false, message: `The token belongs to ${me.username}, which is not a bot user; use the token from the Bot page` };
   return { ok: true, message: `Connected as ${me.username}${me.discriminator && me.discriminator !== '0' ? `#${me.discriminator}` : ''} (${me.id})` };

@@ -1,7 +1,9 @@
 // Builds the @discordjs/rest client for one run and turns Discord's failures into the SDK's typed
 // errors. Retries belong to the hub (Temporal): no retries, and a 429 is thrown, not waited out.
-import { DiscordAPIError, HTTPError, RateLimitError as DiscordRateLimitError, REST, type ResponseLike } from '@discordjs/rest';
-import { AuthError, errorForResponse, isPluginError, RateLimitError, TransientError, type ActionContext } from '@patchbay/sdk';
+import type { REST, ResponseLike } from '@discordjs/rest';
+import { AuthError, errorForResponse, isPluginError, lazyImport, RateLimitError, TransientError, type ActionContext } from '@patchbay/sdk';
+
+const discordRest = lazyImport(() => import('@discordjs/rest'));
 
 /** Discord's API address (the client adds /v10); a connection's `config.baseUrl` replaces it. */
 export const DISCORD_API_URL = 'https://discord.com/api';
@@ -27,7 +29,8 @@ export function botTokenOf(credentials: unknown): string {
   return token;
 }
 
-export function createDiscordClient({ credentials, config, signal }: DiscordClientContext): DiscordClient {
+export async function createDiscordClient({ credentials, config, signal }: DiscordClientContext): Promise<DiscordClient> {
+  const { REST } = await discordRest();
   const client: DiscordClient = { signal } as DiscordClient;
   const api = typeof config.baseUrl === 'string' && config.baseUrl ? config.baseUrl.replace(/\/+$/, '') : DISCORD_API_URL;
   client.rest = new REST({
@@ -50,7 +53,7 @@ export function createDiscordClient({ credentials, config, signal }: DiscordClie
   return client;
 }
 
-export function discordClientFor(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal'>): DiscordClient {
+export function discordClientFor(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal'>): Promise<DiscordClient> {
   return createDiscordClient({ credentials: ctx.auth.credentials, config: ctx.config, signal: ctx.signal });
 }
 
@@ -80,18 +83,19 @@ export async function callDiscord<T>(client: DiscordClient, what: string, call: 
 export function discordError(err: unknown, what: string, client: Pick<DiscordClient, 'signal' | 'lastRateLimit'>): unknown {
   if (isPluginError(err)) return err;
   if (client.signal.aborted) return client.signal.reason ?? err;
-  if (err instanceof DiscordRateLimitError) {
+  const rest = discordRest.loaded();
+  if (rest && err instanceof rest.RateLimitError) {
     const fromBody = client.lastRateLimit?.retryAfterMs;
     const retryAfterMs = fromBody ?? (err.retryAfter > 0 ? err.retryAfter : err.timeToReset > 0 ? err.timeToReset : undefined);
     const scope = err.global || client.lastRateLimit?.global ? 'global' : err.scope;
     return new RateLimitError(`${what} was rate limited (${scope})${retryAfterMs !== undefined ? `; retry after ${retryAfterMs} ms` : ''}`, retryAfterMs, { status: 429, scope });
   }
-  if (err instanceof DiscordAPIError) {
+  if (rest && err instanceof rest.DiscordAPIError) {
     // Discord's message (with the flattened field errors of "Invalid Form Body") and its JSON error code.
     const message = `${err.message}${typeof err.code === 'number' && err.code !== 0 ? ` (code ${err.code})` : ''}`;
     return errorForResponse({ status: err.status, headers: {} }, what, { message, details: { discordCode: err.code } });
   }
-  if (err instanceof HTTPError) return errorForResponse({ status: err.status, headers: {}, text: err.message }, what);
+  if (rest && err instanceof rest.HTTPError) return errorForResponse({ status: err.status, headers: {}, text: err.message }, what);
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return new TransientError(`${what} timed out`);
   if (err instanceof TypeError) return new TransientError(`${what} failed: ${(err as Error & { cause?: { message?: string } }).cause?.message ?? err.message}`);
   return err;

@@ -1,8 +1,10 @@
 // An IMAP session with the connection's mailbox account (imapflow), and imapflow's failures as
 // the SDK's typed errors. Sessions are short: connect, do one thing, log out.
-import { PermanentError, TransientError } from '@patchbay/sdk';
-import { ImapFlow } from 'imapflow';
+import { lazyImport, PermanentError, TransientError } from '@patchbay/sdk';
+import type { ImapFlow } from 'imapflow';
 import type { ImapSettings } from './config.ts';
+
+const imapflow = lazyImport(() => import('imapflow'));
 
 export interface MailboxCredentials {
   username: string;
@@ -12,6 +14,7 @@ export interface MailboxCredentials {
 /** Connects and logs in, runs `work`, and always logs out (or drops the socket on failure). */
 export async function withImap<T>(settings: ImapSettings, credentials: MailboxCredentials, signal: AbortSignal, work: (client: ImapFlow) => Promise<T>): Promise<T> {
   signal.throwIfAborted();
+  const { ImapFlow } = await imapflow();
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,

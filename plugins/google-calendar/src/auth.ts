@@ -15,7 +15,7 @@ export const googleOAuth = oauth2({
   // offline: a refresh token; consent: Google only returns one on a fresh consent.
   extraAuthorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
   async test({ credentials, config, signal }) {
-    const client = createCalendarClient({ credentials: credentials as OAuth2Credentials, config, signal });
+    const client = await createCalendarClient({ credentials: credentials as OAuth2Credentials, config, signal });
     const list = await googleCall(() => client.calendarList.list({ maxResults: 1 }), 'GET /calendar/v3/users/me/calendarList');
     const first = list.items?.[0];
     return { ok: true, message: first ? `Calendar access works (${first.primary ? 'primary: ' : ''}${first.id})` : 'Calendar access works (no calendars yet)' };

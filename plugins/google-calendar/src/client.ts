@@ -3,10 +3,12 @@
 // it), gaxios retries off (Temporal retries), cancellation from the run. googleCall turns
 // gaxios failures (Google's `{ error: { code, message, errors: [{ reason }] } }`) into the SDK's
 // typed errors.
-import { calendar, type calendar_v3 } from '@googleapis/calendar';
-import { AuthError, errorForResponse, headersRecord, parseRetryAfter, RateLimitError, TransientError, type OAuth2Credentials, type PluginError } from '@patchbay/sdk';
+import type { calendar_v3 } from '@googleapis/calendar';
+import { AuthError, errorForResponse, headersRecord, lazyImport, parseRetryAfter, RateLimitError, TransientError, type OAuth2Credentials, type PluginError } from '@patchbay/sdk';
 
 export const GOOGLE_API = 'https://www.googleapis.com/';
+
+const googleCalendar = lazyImport(() => import('@googleapis/calendar'));
 
 export interface CalendarConnection {
   credentials: OAuth2Credentials;
@@ -14,9 +16,10 @@ export interface CalendarConnection {
   signal?: AbortSignal;
 }
 
-export function createCalendarClient({ credentials, config, signal }: CalendarConnection): calendar_v3.Calendar {
+export async function createCalendarClient({ credentials, config, signal }: CalendarConnection): Promise<calendar_v3.Calendar> {
   if (!credentials?.accessToken) throw new AuthError('The Google connection has no access token; reconnect it');
   const rootUrl = (config.baseUrl ?? GOOGLE_API).replace(/\/*$/, '/');
+  const { calendar } = await googleCalendar();
   return calendar({
     version: 'v3',
     rootUrl,

@@ -41,7 +41,7 @@ export function configFromTokenResponse(response: Record<string, unknown>): Reco
 
 /** The connection test: GET /services/data/vXX.X/limits, a cheap call every API user may make. */
 export async function testConnection({ credentials, config, signal }: AuthTestContext<OAuth2Credentials>): Promise<TestResult> {
-  const client = new SalesforceClient({ accessToken: credentials.accessToken, config, signal });
+  const client = await SalesforceClient.create({ accessToken: credentials.accessToken, config, signal });
   const limits = await client.call('Read org limits', (conn) => conn.limits());
   const daily = limits.DailyApiRequests;
   return { ok: true, message: daily ? `Connected to ${client.instanceUrl}: ${daily.Max - daily.Remaining}/${daily.Max} API requests used today` : `Connected to ${client.instanceUrl}` };

@@ -7,9 +7,9 @@
 // jsforce gets no refresh token and no OAuth2 client, so it can never refresh on its own: an
 // expired session surfaces as AuthError and the hub refreshes, then Temporal retries.
 import { PassThrough } from 'node:stream';
-import { AuthError, errorForResponse, headersRecord, isPluginError, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext, type ActionLogger } from '@patchbay/sdk';
+import { AuthError, errorForResponse, headersRecord, isPluginError, lazyImport, parseRetryAfter, PermanentError, RateLimitError, TransientError, type ActionContext, type ActionLogger } from '@patchbay/sdk';
 // jsforce is pinned to 3.10.16: later 3.10 releases need Node 22 (undici 8) just to load.
-import { Connection, type HttpRequest as JsforceHttpRequest, type HttpResponse as JsforceHttpResponse } from 'jsforce';
+import type { Connection, HttpRequest as JsforceHttpRequest, HttpResponse as JsforceHttpResponse } from 'jsforce';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
 export const DEFAULT_API_VERSION = '59.0';
@@ -29,19 +29,29 @@ export interface SalesforceError {
   fields?: string[];
 }
 
+const jsforce = lazyImport(() => import('jsforce'));
+
 export class SalesforceClient {
   readonly conn: Connection;
   readonly instanceUrl: string;
   readonly version: string;
   private last: JsforceHttpResponse | undefined;
 
-  constructor(private readonly options: SalesforceClientOptions) {
+  static async create(options: SalesforceClientOptions): Promise<SalesforceClient> {
+    const { Connection } = await jsforce();
+    return new SalesforceClient(options, Connection);
+  }
+
+  private constructor(
+    private readonly options: SalesforceClientOptions,
+    ConnectionClass: typeof Connection,
+  ) {
     const baseUrl = typeof options.config.baseUrl === 'string' ? options.config.baseUrl.trim() : '';
     if (!baseUrl) throw new PermanentError('This Salesforce connection has no instance URL (config.baseUrl): connect it again through OAuth, or set baseUrl to the instance URL');
     this.instanceUrl = baseUrl.replace(/\/+$/, '');
     this.version = apiVersionOf(options.config);
     // Deliberately no refreshToken / oauth2 / refreshFn: jsforce must not refresh by itself.
-    this.conn = new Connection({ instanceUrl: this.instanceUrl, accessToken: options.accessToken, version: this.version });
+    this.conn = new ConnectionClass({ instanceUrl: this.instanceUrl, accessToken: options.accessToken, version: this.version });
     this.conn._transport = { httpRequest: (req: JsforceHttpRequest) => this.send(req) } as unknown as Connection['_transport'];
   }
 
@@ -90,10 +100,10 @@ export class SalesforceClient {
 }
 
 /** The client for an action (OAuth2 access token from the hub, instance URL from config). */
-export function salesforceClient(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal' | 'logger'>): SalesforceClient {
+export function salesforceClient(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal' | 'logger'>): Promise<SalesforceClient> {
   const accessToken = (ctx.auth.credentials as { accessToken?: unknown } | undefined)?.accessToken;
   if (typeof accessToken !== 'string' || !accessToken) throw new PermanentError('This Salesforce connection has no access token: connect it again');
-  return new SalesforceClient({ accessToken, config: ctx.config, signal: ctx.signal, logger: ctx.logger });
+  return SalesforceClient.create({ accessToken, config: ctx.config, signal: ctx.signal, logger: ctx.logger });
 }
 
 export function apiVersionOf(config: Record<string, unknown>): string {

@@ -4,6 +4,7 @@ export * from './catalog.ts';
 export * from './define.ts';
 export * from './errors.ts';
 export * from './http.ts';
+export * from './lazy.ts';
 export * from './mapping.ts';
 export * from './template.ts';
 export { z } from 'zod';

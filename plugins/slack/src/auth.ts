@@ -8,7 +8,7 @@ export const SLACK_BOT_SCOPES = ['chat:write', 'channels:read', 'groups:read', '
 
 /** auth.test: the cheapest call that proves the token works, and names the workspace. */
 export async function testSlackConnection({ credentials, config, signal }: AuthTestContext<unknown>): Promise<TestResult> {
-  const client = createSlackClient({ credentials, config, signal });
+  const client = await createSlackClient({ credentials, config, signal });
   const result = await callSlack('auth.test', signal, () => client.auth.test());
   return { ok: true, message: `Connected to ${result.team ?? result.team_id ?? 'the workspace'} as ${result.user ?? result.user_id ?? 'the bot'}` };
 }

@@ -5,22 +5,16 @@ import {
   errorForResponse,
   headersRecord,
   isPluginError,
+  lazyImport,
   PermanentError,
   RateLimitError,
   TransientError,
   type ActionContext,
   type ActionLogger,
 } from '@patchbay/sdk';
-import {
-  LogLevel,
-  WebAPIHTTPError,
-  WebAPIPlatformError,
-  WebAPIRateLimitedError,
-  WebAPIRequestError,
-  WebClient,
-  type FetchFunction,
-  type Logger,
-} from '@slack/web-api';
+import type { FetchFunction, LogLevel, LogLevel as LogLevelEnum, Logger, WebClient } from '@slack/web-api';
+
+const slackSdk = lazyImport(() => import('@slack/web-api'));
 
 /** Slack's Web API address; a connection's `config.baseUrl` replaces it. */
 export const SLACK_API_URL = 'https://slack.com/api/';
@@ -43,7 +37,8 @@ export function slackToken(credentials: unknown): string {
   return token;
 }
 
-export function createSlackClient({ credentials, config, signal, logger }: SlackClientContext): WebClient {
+export async function createSlackClient({ credentials, config, signal, logger }: SlackClientContext): Promise<WebClient> {
+  const { WebClient, LogLevel } = await slackSdk();
   // Every call carries the run's cancellation and a timeout of its own.
   const fetchWithSignal: FetchFunction = (url, init) =>
     fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]) } as RequestInit);
@@ -53,12 +48,12 @@ export function createSlackClient({ credentials, config, signal, logger }: Slack
     rejectRateLimitedCalls: true,
     allowAbsoluteUrls: false,
     fetch: fetchWithSignal,
-    logger: slackLogger(logger),
+    logger: slackLogger(LogLevel, logger),
   });
 }
 
 /** The client for an action or trigger context. */
-export function slackClientFor(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal' | 'logger'>): WebClient {
+export function slackClientFor(ctx: Pick<ActionContext, 'auth' | 'config' | 'signal' | 'logger'>): Promise<WebClient> {
   return createSlackClient({ credentials: ctx.auth.credentials, config: ctx.config, signal: ctx.signal, logger: ctx.logger });
 }
 
@@ -76,7 +71,8 @@ export function slackError(err: unknown, method: string, signal?: AbortSignal): 
   if (isPluginError(err)) return err;
   if (signal?.aborted) return signal.reason ?? err;
   const what = `Slack ${method}`;
-  if (err instanceof WebAPIPlatformError) {
+  const sdk = slackSdk.loaded();
+  if (sdk && err instanceof sdk.WebAPIPlatformError) {
     const code = err.data.error;
     const data = err.data as { needed?: string; provided?: string; response_metadata?: { retryAfter?: number; messages?: string[] } };
     const details = { slackError: code };
@@ -92,14 +88,14 @@ export function slackError(err: unknown, method: string, signal?: AbortSignal): 
     const messages = data.response_metadata?.messages?.length ? ` (${data.response_metadata.messages.join('; ')})` : '';
     return new PermanentError(`${what} failed: ${code}${messages}`, details);
   }
-  if (err instanceof WebAPIRateLimitedError) {
+  if (sdk && err instanceof sdk.WebAPIRateLimitedError) {
     return new RateLimitError(`${what} was rate limited; retry after ${err.retryAfter} s`, err.retryAfter * 1000, { status: 429 });
   }
-  if (err instanceof WebAPIHTTPError) {
+  if (sdk && err instanceof sdk.WebAPIHTTPError) {
     const text = typeof err.body === 'string' ? err.body : err.body === undefined ? '' : JSON.stringify(err.body);
     return errorForResponse({ status: err.statusCode, headers: headersRecord(err.headers), text }, what);
   }
-  if (err instanceof WebAPIRequestError) {
+  if (sdk && err instanceof sdk.WebAPIRequestError) {
     const original = err.original;
     if (original.name === 'TimeoutError' || original.name === 'AbortError') return new TransientError(`${what} timed out`);
     return new TransientError(`${what} failed: ${(original as Error & { cause?: unknown }).cause ?? original.message}`);
@@ -121,7 +117,7 @@ export async function callSlack<T>(method: string, signal: AbortSignal, call: ()
 }
 
 /** The WebClient's own logging goes to the run's logger (which blanks secrets); debug lines are dropped. */
-function slackLogger(logger?: ActionLogger): Logger {
+function slackLogger(LogLevel: typeof LogLevelEnum, logger?: ActionLogger): Logger {
   let level: LogLevel = LogLevel.INFO;
   const rank = { [LogLevel.DEBUG]: 0, [LogLevel.INFO]: 1, [LogLevel.WARN]: 2, [LogLevel.ERROR]: 3 };
   const emit = (at: LogLevel, write: ((msg: string) => void) | undefined) => (...msg: unknown[]) => {

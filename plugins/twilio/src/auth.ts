@@ -17,7 +17,7 @@ export const twilioAuth = apiKey({
   // twilio-node sets `Authorization: Basic base64(AccountSid:AuthToken)` itself.
   placement: { in: 'none' },
   async test({ credentials, config }) {
-    const { client, httpClient } = createTwilioClient(credentials as TwilioCredentials, config);
+    const { client, httpClient } = await createTwilioClient(credentials as TwilioCredentials, config);
     const account = await twilioCall(httpClient, () => client.api.v2010.accounts(credentials.accountSid).fetch(), `GET /2010-04-01/Accounts/${credentials.accountSid}.json`);
     if (account.status !== 'active') return { ok: false, message: `The Twilio account "${account.friendlyName}" is ${account.status}` };
     return { ok: true, message: `Connected to the Twilio account "${account.friendlyName}"` };

@@ -3,8 +3,7 @@
 // connection's baseUrl, so regional gateways, proxies and fake servers work unchanged. The
 // library's own 429 retries stay off: Temporal retries. twilioCall turns its failures
 // (RestException `{ code, message, more_info, status }`, axios network errors) into typed errors.
-import { errorForResponse, headersRecord, TransientError, type PluginError } from '@patchbay/sdk';
-import twilio from 'twilio';
+import { errorForResponse, headersRecord, lazyImport, TransientError, type PluginError } from '@patchbay/sdk';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 
 export const TWILIO_API = 'https://api.twilio.com';
@@ -15,16 +14,21 @@ export interface TwilioCredentials {
   authToken: string;
 }
 
-/** A RequestClient that sends every request to `baseUrl` instead of the Twilio host it names. */
-export class BaseUrlRequestClient extends twilio.RequestClient {
-  constructor(private readonly baseUrl: string) {
-    super({ autoRetry: false, timeout: TIMEOUT_MS });
-  }
+// twilio-node is loaded on first use; the RequestClient subclass needs its base class, so it is made then too.
+const twilioSdk = lazyImport(async () => {
+  const { default: twilio } = await import('twilio');
+  /** A RequestClient that sends every request to `baseUrl` instead of the Twilio host it names. */
+  class BaseUrlRequestClient extends twilio.RequestClient {
+    constructor(private readonly baseUrl: string) {
+      super({ autoRetry: false, timeout: TIMEOUT_MS });
+    }
 
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request({ ...opts, uri: rehome(opts.uri, this.baseUrl) });
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      return super.request({ ...opts, uri: rehome(opts.uri, this.baseUrl) });
+    }
   }
-}
+  return { twilio, BaseUrlRequestClient };
+});
 
 /** `https://api.twilio.com/2010-04-01/…?x` on `http://127.0.0.1:5000/prefix` → `http://127.0.0.1:5000/prefix/2010-04-01/…?x`. */
 export function rehome(uri: string, baseUrl: string): string {
@@ -34,7 +38,8 @@ export function rehome(uri: string, baseUrl: string): string {
   return `${base.origin}${base.pathname.replace(/\/+$/, '')}${target.pathname}${target.search}`;
 }
 
-export function createTwilioClient(credentials: TwilioCredentials, config: { baseUrl?: string }) {
+export async function createTwilioClient(credentials: TwilioCredentials, config: { baseUrl?: string }) {
+  const { twilio, BaseUrlRequestClient } = await twilioSdk();
   const httpClient = new BaseUrlRequestClient(config.baseUrl ?? TWILIO_API);
   const client = twilio(credentials.accountSid, credentials.authToken, { httpClient, autoRetry: false, accountSid: credentials.accountSid });
   return { client, httpClient };
@@ -48,7 +53,7 @@ interface TwilioFailure {
 }
 
 /** Runs one twilio-node call; failures come out as the SDK's typed errors. */
-export async function twilioCall<T>(httpClient: BaseUrlRequestClient, call: () => Promise<T>, what: string): Promise<T> {
+export async function twilioCall<T>(httpClient: RequestClient, call: () => Promise<T>, what: string): Promise<T> {
   try {
     return await call();
   } catch (err) {

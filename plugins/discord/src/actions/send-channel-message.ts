@@ -18,7 +18,7 @@ export const sendChannelMessage = defineAction({
   input: sendChannelMessageInput,
   output: sentMessage,
   async run(ctx) {
-    const client = discordClientFor(ctx);
+    const client = await discordClientFor(ctx);
     const message = await callDiscord<APIMessage>(client, 'POST /channels/{channel.id}/messages', (rest) =>
       rest.post(Routes.channelMessages(ctx.input.channel_id), { body: messageBody(ctx.input), signal: ctx.signal }),
     );

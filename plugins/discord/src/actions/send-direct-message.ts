@@ -18,7 +18,7 @@ export const sendDirectMessage = defineAction({
   input: sendDirectMessageInput,
   output: sentMessage,
   async run(ctx) {
-    const client = discordClientFor(ctx);
+    const client = await discordClientFor(ctx);
     const dm = await callDiscord<APIDMChannel>(client, 'POST /users/@me/channels', (rest) =>
       rest.post(Routes.userChannels(), { body: { recipient_id: ctx.input.user_id }, signal: ctx.signal }),
     );

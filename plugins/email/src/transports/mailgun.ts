@@ -1,8 +1,8 @@
 // Mailgun's Messages API through mailgun.js (multipart/form-data, HTTP basic `api:<key>`).
 // mailgun.js does not retry; its errors carry the status and message but not the response
 // headers, so a 429 from Mailgun is retried on the hub's backoff rather than Retry-After.
-import { PermanentError } from '@patchbay/sdk';
-import Mailgun from 'mailgun.js';
+import { lazyImport, PermanentError } from '@patchbay/sdk';
+import type Mailgun from 'mailgun.js';
 import type { ApiSettings } from '../config.ts';
 import { apiFailure, networkFailure } from './http-errors.ts';
 import { abortable, addressesOf, formatAddress, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
@@ -14,11 +14,13 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 type MailgunMessage = Parameters<ReturnType<Mailgun['client']>['messages']['create']>[1];
 
+const mailgun = lazyImport(() => import('mailgun.js'));
+
 export function mailgunTransport(settings: ApiSettings, apiKey: string): Transport {
   const domain = settings.domain;
   if (!domain) throw new PermanentError('A Mailgun connection needs config.domain (the sending domain, e.g. mg.example.com)');
-  const client = () =>
-    new Mailgun(FormData).client({
+  const client = async () =>
+    new (await mailgun()).default(FormData).client({
       username: 'api',
       key: apiKey,
       url: settings.baseUrl ?? (settings.region === 'eu' ? MAILGUN_EU_BASE_URL : MAILGUN_BASE_URL),
@@ -31,7 +33,7 @@ export function mailgunTransport(settings: ApiSettings, apiKey: string): Transpo
       const headers = Object.fromEntries(Object.entries(email.headers).map(([name, value]) => [`h:${name}`, value]));
       try {
         const result = await abortable(
-          client().messages.create(domain, {
+          (await client()).messages.create(domain, {
             from: formatAddress(email.from),
             to: email.to.map(formatAddress),
             ...(email.cc.length ? { cc: email.cc.map(formatAddress) } : {}),
@@ -56,7 +58,7 @@ export function mailgunTransport(settings: ApiSettings, apiKey: string): Transpo
     },
     async verify(signal: AbortSignal) {
       try {
-        const found = await abortable(client().domains.get(domain), signal);
+        const found = await abortable((await client()).domains.get(domain), signal);
         return { ok: true, message: `Mailgun accepted the API key for ${found.name ?? domain}${found.state && found.state !== 'active' ? ` (domain state: ${found.state})` : ''}` };
       } catch (err) {
         // A cancelled run reports its cancellation, not whatever the library made of it.

@@ -1,8 +1,7 @@
 // Postmark's Email API through the `postmark` client (X-Postmark-Server-Token). The client
 // takes a fetch implementation: ours adds the run's cancellation and keeps the last response's
 // headers, so a 429 honours Retry-After. The client does not retry.
-import { headersRecord, PermanentError } from '@patchbay/sdk';
-import { ServerClient } from 'postmark';
+import { headersRecord, lazyImport, PermanentError } from '@patchbay/sdk';
 import type { ApiSettings } from '../config.ts';
 import { apiFailure, networkFailure } from './http-errors.ts';
 import { addressesOf, formatAddress, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
@@ -11,8 +10,11 @@ export const POSTMARK_BASE_URL = 'https://api.postmarkapp.com';
 
 const REQUEST_TIMEOUT_SECONDS = 30;
 
+const postmark = lazyImport(() => import('postmark'));
+
 export function postmarkTransport(settings: ApiSettings, serverToken: string): Transport {
-  const client = (signal: AbortSignal) => {
+  const client = async (signal: AbortSignal) => {
+    const { ServerClient } = await postmark();
     const state: { headers: Record<string, string> } = { headers: {} };
     const base = new URL(settings.baseUrl ?? POSTMARK_BASE_URL);
     const fetchWithRunSignal = async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -32,7 +34,7 @@ export function postmarkTransport(settings: ApiSettings, serverToken: string): T
   return {
     provider: 'postmark',
     async send(email: OutgoingEmail, signal: AbortSignal): Promise<SendResult> {
-      const { server, state } = client(signal);
+      const { server, state } = await client(signal);
       const list = (addresses: typeof email.to) => (addresses.length ? addresses.map(formatAddress).join(', ') : undefined);
       try {
         const result = await server.sendEmail({
@@ -53,7 +55,7 @@ export function postmarkTransport(settings: ApiSettings, serverToken: string): T
       }
     },
     async verify(signal: AbortSignal) {
-      const { server, state } = client(signal);
+      const { server, state } = await client(signal);
       try {
         const info = await server.getServer();
         return { ok: true, message: `Postmark accepted the server token (server "${info.Name}")` };

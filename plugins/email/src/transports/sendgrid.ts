@@ -1,7 +1,7 @@
 // SendGrid's v3 Mail Send API through @sendgrid/mail. Each send gets its own MailService (and
 // so its own client and key): the package's default export is a process-wide singleton.
-import { headersRecord, PermanentError } from '@patchbay/sdk';
-import { MailService } from '@sendgrid/mail';
+import { headersRecord, lazyImport, PermanentError } from '@patchbay/sdk';
+import type { MailService } from '@sendgrid/mail';
 import type { ApiSettings } from '../config.ts';
 import { apiFailure, networkFailure } from './http-errors.ts';
 import { abortable, addressesOf, type Address, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
@@ -13,9 +13,12 @@ type SendGridClient = Parameters<MailService['setClient']>[0];
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+// The typings' `export =` hides the named MailService export the package has at run time.
+const sendgrid = lazyImport(async () => (await import('@sendgrid/mail')) as unknown as { MailService: typeof MailService });
+
 export function sendgridTransport(settings: ApiSettings, apiKey: string): Transport {
-  const service = () => {
-    const mail = new MailService();
+  const service = async () => {
+    const mail = new (await sendgrid()).MailService();
     mail.setApiKey(apiKey);
     mail.setTimeout(REQUEST_TIMEOUT_MS);
     // The client is SendGrid's own, created by the MailService; setApiKey resets its base URL,
@@ -28,7 +31,7 @@ export function sendgridTransport(settings: ApiSettings, apiKey: string): Transp
   return {
     provider: 'sendgrid',
     async send(email: OutgoingEmail, signal: AbortSignal): Promise<SendResult> {
-      const { mail } = service();
+      const { mail } = await service();
       const sgAddress = (a: Address) => (a.name ? { email: a.address, name: a.name } : { email: a.address });
       try {
         const [response] = await abortable(
@@ -58,7 +61,7 @@ export function sendgridTransport(settings: ApiSettings, apiKey: string): Transp
       }
     },
     async verify(signal: AbortSignal) {
-      const { client } = service();
+      const { client } = await service();
       try {
         // Any valid key may read its own scopes.
         const [response] = await abortable(client.request({ method: 'GET', url: '/v3/scopes' }), signal);

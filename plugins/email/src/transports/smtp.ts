@@ -1,10 +1,11 @@
 // SMTP through nodemailer: implicit TLS (secure), STARTTLS (opportunistic or required), an
 // opt-out of certificate checks for self-signed servers, AUTH with the connection's username
 // and password. One connection per send; nodemailer does not retry (the hub does).
-import { PermanentError, TransientError, type PluginError } from '@patchbay/sdk';
-import nodemailer from 'nodemailer';
+import { lazyImport, PermanentError, TransientError, type PluginError } from '@patchbay/sdk';
 import type { SmtpSettings } from '../config.ts';
 import { abortable, formatAddress, type OutgoingEmail, type SendResult, type Transport } from './transport.ts';
+
+const nodemailer = lazyImport(() => import('nodemailer'));
 
 export interface SmtpCredentials {
   username: string;
@@ -15,8 +16,8 @@ export interface SmtpCredentials {
 const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME/i;
 
 export function smtpTransport(settings: SmtpSettings, credentials: SmtpCredentials): Transport {
-  const create = () =>
-    nodemailer.createTransport({
+  const create = async () =>
+    (await nodemailer()).default.createTransport({
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
@@ -35,7 +36,7 @@ export function smtpTransport(settings: SmtpSettings, credentials: SmtpCredentia
   return {
     provider: 'smtp',
     async send(email: OutgoingEmail, signal: AbortSignal): Promise<SendResult> {
-      const transporter = create();
+      const transporter = await create();
       try {
         const info = await abortable(
           transporter.sendMail({
@@ -68,7 +69,7 @@ export function smtpTransport(settings: SmtpSettings, credentials: SmtpCredentia
       }
     },
     async verify(signal: AbortSignal) {
-      const transporter = create();
+      const transporter = await create();
       try {
         await abortable(transporter.verify(), signal);
         return { ok: true, message: `SMTP ${settings.host}:${settings.port} accepted the login` };

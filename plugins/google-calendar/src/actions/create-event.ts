@@ -50,7 +50,7 @@ export const createEvent = defineAction({
   output: calendarEventSchema,
   async run(ctx) {
     const { input } = ctx;
-    const client = createCalendarClient(connectionOf(ctx));
+    const client = await createCalendarClient(connectionOf(ctx));
     const event = await googleCall(
       () =>
         client.events.insert({

@@ -16,7 +16,7 @@ export const deleteEvent = defineAction({
   output: z.object({ id: z.string(), deleted: z.literal(true) }),
   async run(ctx) {
     const { input } = ctx;
-    const client = createCalendarClient(connectionOf(ctx));
+    const client = await createCalendarClient(connectionOf(ctx));
     const what = `DELETE /calendar/v3/calendars/${input.calendarId}/events/${input.eventId}`;
     try {
       await client.events.delete({ calendarId: input.calendarId, eventId: input.eventId, sendUpdates: input.sendUpdates });

@@ -23,7 +23,7 @@ export const freeBusy = defineAction({
   output: freeBusySchema,
   async run(ctx) {
     const { input } = ctx;
-    const client = createCalendarClient(connectionOf(ctx));
+    const client = await createCalendarClient(connectionOf(ctx));
     const data = await googleCall(
       () => client.freebusy.query({ requestBody: { timeMin: input.timeMin, timeMax: input.timeMax, timeZone: input.timeZone, items: input.calendars.map((id) => ({ id })) } }),
       'POST /calendar/v3/freeBusy',

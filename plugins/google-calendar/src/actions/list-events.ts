@@ -27,7 +27,7 @@ export const listEvents = defineAction({
   }),
   async run(ctx) {
     const { input } = ctx;
-    const client = createCalendarClient(connectionOf(ctx));
+    const client = await createCalendarClient(connectionOf(ctx));
     const events: CalendarEvent[] = [];
     let pageToken: string | undefined;
     let pages = 0;

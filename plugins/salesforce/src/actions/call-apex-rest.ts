@@ -36,7 +36,7 @@ export const callApexRest = defineAction({
     const { method, path, query, body } = ctx.input;
     const search = query ? new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString() : '';
     const target = search ? `${path}?${search}` : path;
-    const client = salesforceClient(ctx);
+    const client = await salesforceClient(ctx);
     const result = await client.call(`Apex REST ${method} ${path}`, (conn) => {
       switch (method) {
         case 'GET':

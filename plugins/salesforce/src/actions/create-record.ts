@@ -18,7 +18,7 @@ export const createRecord = defineAction({
   }),
   async run(ctx) {
     const { sobject, fields } = ctx.input;
-    const client = salesforceClient(ctx);
+    const client = await salesforceClient(ctx);
     const result = await client.call(`Create ${sobject}`, (conn) => conn.sobject(sobject).create(fields as Record<string, unknown>));
     if (!result.success || !result.id) throw new PermanentError(`Create ${sobject} failed: ${describeErrors(result.errors ?? []) || 'Salesforce did not return an id'}`);
     return { id: result.id, success: true as const, sobject };

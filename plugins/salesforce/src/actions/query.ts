@@ -43,7 +43,7 @@ export const query = defineAction({
       throw new ActionInputError([{ path: 'params', message: (err as Error).message }]);
     }
     const { max, includeDeleted } = ctx.input;
-    const client = salesforceClient(ctx);
+    const client = await salesforceClient(ctx);
     const records: Record<string, unknown>[] = [];
     let page: QueryResult<Record<string, unknown>> = await client.call('Query', (conn) => conn.query<Record<string, unknown>>(soql, { scanAll: includeDeleted }));
     const totalSize = page.totalSize;

@@ -19,7 +19,7 @@ export const updateRecord = defineAction({
   }),
   async run(ctx) {
     const { sobject, id, fields } = ctx.input;
-    const client = salesforceClient(ctx);
+    const client = await salesforceClient(ctx);
     const result = await client.call(`Update ${sobject} ${id}`, (conn) => conn.sobject(sobject).update({ ...(fields as Record<string, unknown>), Id: id }));
     if (!result.success) throw new PermanentError(`Update ${sobject} ${id} failed: ${describeErrors(result.errors ?? [])}`);
     return { id, success: true as const, sobject };

@@ -48,7 +48,7 @@ export const listChannels = defineAction({
   output: listChannelsOutput,
   async run(ctx) {
     const { input } = ctx;
-    const client = slackClientFor(ctx);
+    const client = await slackClientFor(ctx);
     const channels: z.input<typeof channel>[] = [];
     let pages = 0;
     let truncated = false;

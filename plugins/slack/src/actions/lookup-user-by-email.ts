@@ -25,7 +25,7 @@ export const lookupUserByEmail = defineAction({
   input: lookupUserByEmailInput,
   output: lookupUserByEmailOutput,
   async run(ctx) {
-    const client = slackClientFor(ctx);
+    const client = await slackClientFor(ctx);
     const { user } = await callSlack('users.lookupByEmail', ctx.signal, () => client.users.lookupByEmail({ email: ctx.input.email }));
     if (!user?.id) throw new PermanentError('Slack users.lookupByEmail answered ok without a user');
     const optional = {

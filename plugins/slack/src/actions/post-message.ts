@@ -23,7 +23,7 @@ export const postMessage = defineAction({
   output: postedMessage,
   async run(ctx) {
     const { input } = ctx;
-    const client = slackClientFor(ctx);
+    const client = await slackClientFor(ctx);
     const result = await callSlack('chat.postMessage', ctx.signal, () =>
       client.chat.postMessage({
         channel: input.channel,

@@ -20,7 +20,7 @@ export const updateMessage = defineAction({
   output: postedMessage,
   async run(ctx) {
     const { input } = ctx;
-    const client = slackClientFor(ctx);
+    const client = await slackClientFor(ctx);
     const result = await callSlack('chat.update', ctx.signal, () =>
       client.chat.update({ channel: input.channel, ts: input.ts, text: input.text, blocks: input.blocks } as Parameters<typeof client.chat.update>[0]),
     );

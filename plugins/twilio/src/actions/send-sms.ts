@@ -58,7 +58,7 @@ export const sendSms = defineAction({
   output: sendSmsOutput,
   async run(ctx) {
     const credentials = ctx.auth.credentials as TwilioCredentials;
-    const { client, httpClient } = createTwilioClient(credentials, ctx.config);
+    const { client, httpClient } = await createTwilioClient(credentials, ctx.config);
     const { input } = ctx;
     const message = await twilioCall(
       httpClient,
