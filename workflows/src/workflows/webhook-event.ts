@@ -41,6 +41,13 @@ const bookkeeping = proxyLocalActivities<WebhookActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
+// A batch's triage reads and writes hundreds of rows: a regular activity, so a worker catching up
+// on a backlog runs many without holding their workflow tasks open (as local activities did).
+const triage = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
 // A plugin's trigger handler: plugin code, so a regular activity (its own timeout and retries).
 const triggers = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '1 minute',
@@ -134,7 +141,7 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
  * in arrival order (an id already used — the outbox got there first — is left to that one).
  */
 export async function webhookBatchWorkflow({ eventIds, searchAttributes }: WebhookBatchInput): Promise<{ routed: number; finished: number }> {
-  const { route, finished } = await bookkeeping.triageWebhookEvents(eventIds);
+  const { route, finished } = await triage.triageWebhookEvents(eventIds);
   for (const eventId of route) {
     await startDetachedChild(webhookEventWorkflow, {
       workflowId: webhookEventWorkflowId(eventId),
