@@ -5,7 +5,7 @@ import { fanOut, INSERT_DELIVERIES_FROM_EV, type FanoutEvent } from './fanout.ts
 import { createFlowRuns, flowRunsForEvents, type FlowRunRequest } from './flow-runs.ts';
 import { sortableId } from './ids.ts';
 import type { Database } from './index.ts';
-import type { ActivityEvent, Prisma } from '../generated/client/client.ts';
+import { Prisma, type ActivityEvent } from '../generated/client/client.ts';
 
 export const CHANNELS = {
   activity: 'patchbay_activity',
@@ -15,6 +15,21 @@ export const CHANNELS = {
   /** New FLOW runs wait in the outbox: the api's flow-run dispatcher starts them now. */
   flowRuns: 'patchbay_flow_runs',
 } as const;
+
+/**
+ * What follows a CTE named `ev` holding feed entries just written, as more CTEs of the same
+ * statement: their notices, their outgoing-webhook Deliveries (fanout.ts) and the delivery
+ * dispatcher's wake-up. Side-effect CTEs run only when read: select SENT_AFTER_EV too.
+ */
+export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
+      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
+    ), deliveries AS (
+      ${INSERT_DELIVERIES_FROM_EV}
+      RETURNING "orgId"
+    ), wake AS (
+      SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
+    )`;
+export const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
 
 export interface ChangeNotice {
   id: string;
@@ -86,21 +101,13 @@ async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]): Prom
         ${events.map((e) => e.connectionId ?? null)}::text[], ${events.map((e) => e.runId ?? null)}::text[], (${ats}::text[])::timestamp(3)[])
       WHERE NOT (SELECT found FROM flows)
       RETURNING *
-    ), notices AS (
-      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
-    ), deliveries AS (
-      ${INSERT_DELIVERIES_FROM_EV}
-      RETURNING "orgId"
-    ), wake AS (
-      SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
-    )
-    SELECT ev.*, (SELECT count(*) FROM notices)::int AS "_notices", (SELECT count(*) FROM wake)::int AS "_wakes" FROM ev`;
+    ), ${FAN_OUT_AFTER_EV}
+    SELECT ev.*, ${SENT_AFTER_EV} AS "_sent" FROM ev`;
   if (rows.length === 0) return null;
   const byId = new Map(rows.map((row) => [row.id as string, row]));
   return ids.map((id) => {
-    const { _notices, _wakes, ...row } = byId.get(id)!;
-    void _notices;
-    void _wakes;
+    const { _sent, ...row } = byId.get(id)!;
+    void _sent;
     return row as unknown as ActivityEvent;
   });
 }

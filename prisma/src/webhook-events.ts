@@ -6,8 +6,7 @@
 // An organization with a flow triggered by domain events needs the general path (flow runs are
 // queued in the entries' transaction): the statement then stores the events alone and says so
 // (`feedWritten: false`); the caller records their entries with recordActivities afterwards.
-import { CHANNELS } from './events.ts';
-import { INSERT_DELIVERIES_FROM_EV } from './fanout.ts';
+import { FAN_OUT_AFTER_EV, SENT_AFTER_EV } from './events.ts';
 import { sortableId } from './ids.ts';
 import type { Database } from './index.ts';
 import { Prisma } from '../generated/client/client.ts';
@@ -59,15 +58,8 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
       FROM inserted i JOIN "WebhookEndpoint" e ON e."id" = i."endpointId"
       WHERE NOT (SELECT found FROM flows)
       RETURNING *
-    ), notices AS (
-      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
-    ), deliveries AS (
-      ${INSERT_DELIVERIES_FROM_EV}
-      RETURNING "orgId"
-    ), wake AS (
-      SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
-    )
-    SELECT i."id", NOT (SELECT found FROM flows) AS "feed", (SELECT count(*) FROM notices) + (SELECT count(*) FROM wake) AS "_sent"
+    ), ${FAN_OUT_AFTER_EV}
+    SELECT i."id", NOT (SELECT found FROM flows) AS "feed", ${SENT_AFTER_EV} AS "_sent"
     FROM inserted i`, { prepare: 'patchbay_store_webhook_events' });
   const stored = new Set(rows.map((row) => row.id));
   return {

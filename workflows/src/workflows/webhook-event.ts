@@ -14,6 +14,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -43,9 +44,11 @@ const bookkeeping = proxyLocalActivities<WebhookActivities>({
 
 // A batch's triage reads and writes hundreds of rows: a regular activity, so a worker catching up
 // on a backlog runs many without holding their workflow tasks open (as local activities did).
+// It retries until the database answers (no attempt limit): giving up would leave the batch's
+// events DISPATCHED with no workflow left to finish them.
 const triage = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 // A plugin's trigger handler: plugin code, so a regular activity (its own timeout and retries).
@@ -141,7 +144,9 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
  * in arrival order (an id already used — the outbox got there first — is left to that one).
  */
 export async function webhookBatchWorkflow({ eventIds, searchAttributes }: WebhookBatchInput): Promise<{ routed: number; finished: number }> {
-  const { route, finished } = await triage.triageWebhookEvents(eventIds);
+  // Histories recorded before triage became a regular activity replay with the local one.
+  const triaging = patched('webhook-batch-triage-activity') ? triage : bookkeeping;
+  const { route, finished } = await triaging.triageWebhookEvents(eventIds);
   for (const eventId of route) {
     await startDetachedChild(webhookEventWorkflow, {
       workflowId: webhookEventWorkflowId(eventId),
