@@ -61,3 +61,65 @@ export function gqlKit(session: () => { hub: TestHub; org: TestOrg }) {
   }
   return { responses, call, data };
 }
+
+/** A manifest `oauth` block (authorization code + refresh) against `authorizeUrl` and `tokenUrl`. */
+export function manifestOAuthBlock(authorizeUrl: string, tokenUrl: string) {
+  const client = { client_id: '{{ CLIENT_ID }}', client_secret: '{{ CLIENT_SECRET }}' };
+  return {
+    authenticate_url: `${authorizeUrl}?client_id={{ CLIENT_ID }}&redirect_uri={{ redirect_url }}&response_type=code`,
+    access_token: { url: tokenUrl, method: 'POST', data: { ...client, redirect_uri: '{{ redirect_url }}', grant_type: 'authorization_code' } },
+    refresh: { url: tokenUrl, method: 'POST', data: { ...client, refresh_token: '{{ oauth.refresh_token }}', grant_type: 'refresh_token' } },
+  };
+}
+
+export interface FakeOAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  /** The consent page's path (it redirects back at once with a code and the state). */
+  authorizePath: string;
+  /** A new access token (the test keeps track of which are valid). */
+  issue(): string;
+  /** expires_in of the first token (default 3600). */
+  firstExpiresIn?: () => number;
+  /** A refresh answered invalid_grant when this says so. */
+  refuseRefresh?: () => boolean;
+}
+
+/**
+ * The provider's side of a manifest's OAuth flow, for a startFakeServer handler: the consent
+ * redirect and the token endpoint (`/token`: authorization_code, with ChiefOnboarding's
+ * `code=` on the URL, and refresh_token). Answers undefined for any other request.
+ */
+export function fakeOAuthRoutes(options: FakeOAuthOptions) {
+  /** Every code handed out (tests check that none leaks). */
+  const codes: string[] = [];
+  const handle = (req: { method: string; url: string; json?: unknown }): { status?: number; json?: unknown; headers?: Record<string, string> } | undefined => {
+    const url = new URL(req.url, 'http://fake');
+    const body = (req.json ?? {}) as Record<string, string>;
+    if (req.method === 'GET' && url.pathname === options.authorizePath) {
+      if (url.searchParams.get('client_id') !== options.clientId) return { status: 400, json: { error: 'invalid_client' } };
+      const back = new URL(url.searchParams.get('redirect_uri')!);
+      const code = `code-${Math.random().toString(36).slice(2, 12)}`;
+      codes.push(code);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', url.searchParams.get('state')!);
+      return { status: 302, headers: { location: back.toString() } };
+    }
+    if (req.method !== 'POST' || url.pathname !== '/token') return undefined;
+    if (body.client_id !== options.clientId || body.client_secret !== options.clientSecret) return { status: 401, json: { error: 'invalid_client' } };
+    if (body.grant_type === 'authorization_code') {
+      if (!codes.includes(url.searchParams.get('code') ?? '')) return { status: 400, json: { error: 'invalid_grant' } };
+      if (!body.redirect_uri?.endsWith('/oauth/callback')) return { status: 400, json: { error: 'invalid_request' } };
+      return { json: { access_token: options.issue(), refresh_token: options.refreshToken, token_type: 'Bearer', expires_in: options.firstExpiresIn?.() ?? 3600 } };
+    }
+    if (body.grant_type === 'refresh_token') {
+      if (options.refuseRefresh?.() || body.refresh_token !== options.refreshToken) {
+        return { status: 400, json: { error: 'invalid_grant', error_description: `refresh token ${body.refresh_token} was revoked` } };
+      }
+      return { json: { access_token: options.issue(), token_type: 'Bearer', expires_in: 3600 } };
+    }
+    return { status: 400, json: { error: 'unsupported_grant_type' } };
+  };
+  return { handle, codes };
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultContext } from '@patchbay/db/vault';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { TestHub, type TestOrg } from './harness.ts';
-import { gqlKit, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const CLIENT_ID = 'mf-client-4411';
 const CLIENT_SECRET = 'mf-client-secret-9a8b7c6d5e4f';
@@ -32,7 +32,6 @@ const { responses, call, data } = gqlKit(() => ({ hub, org }));
 /** Tokens the fake API accepts; every token ever issued, for the leak scan. */
 const valid = new Set<string>();
 const issued: string[] = [];
-const codes: string[] = [];
 let tokenCount = 0;
 let firstExpiresIn = 3;
 
@@ -43,21 +42,11 @@ function issue(prefix: string): string {
   return token;
 }
 
+const oauth = fakeOAuthRoutes({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, authorizePath: '/authorize', issue: () => issue('at'), firstExpiresIn: () => firstExpiresIn });
+
 
 const oauthManifest = {
-  oauth: {
-    authenticate_url: 'https://auth.example.com/authorize?client_id={{ CLIENT_ID }}&redirect_uri={{ redirect_url }}&response_type=code',
-    access_token: {
-      url: 'https://auth.example.com/token',
-      method: 'POST',
-      data: { client_id: '{{ CLIENT_ID }}', client_secret: '{{ CLIENT_SECRET }}', redirect_uri: '{{ redirect_url }}', grant_type: 'authorization_code' },
-    },
-    refresh: {
-      url: 'https://auth.example.com/token',
-      method: 'POST',
-      data: { client_id: '{{ CLIENT_ID }}', client_secret: '{{ CLIENT_SECRET }}', refresh_token: '{{ oauth.refresh_token }}', grant_type: 'refresh_token' },
-    },
-  },
+  oauth: manifestOAuthBlock('https://auth.example.com/authorize', 'https://auth.example.com/token'),
   headers: { Authorization: 'Bearer {{ oauth.access_token }}', 'Content-Type': 'application/json' },
   execute: [{ url: 'https://api.example.com/users', method: 'POST', data: { email: '{{ email }}', name: '{{ first_name }}' } }],
   initial_data_form: [
@@ -84,29 +73,8 @@ beforeAll(async () => {
   provider = await startFakeServer((req) => {
     const url = new URL(req.url, 'http://fake');
     const body = (req.json ?? {}) as Record<string, string>;
-    if (req.method === 'GET' && url.pathname === '/authorize') {
-      if (url.searchParams.get('client_id') !== CLIENT_ID) return { status: 400, json: { error: 'invalid_client' } };
-      const back = new URL(url.searchParams.get('redirect_uri')!);
-      const code = `code-${Math.random().toString(36).slice(2, 12)}`;
-      codes.push(code);
-      back.searchParams.set('code', code);
-      back.searchParams.set('state', url.searchParams.get('state')!);
-      return { status: 302, headers: { location: back.toString() } };
-    }
-    if (req.method === 'POST' && url.pathname === '/token') {
-      if (body.client_id !== CLIENT_ID || body.client_secret !== CLIENT_SECRET) return { status: 401, json: { error: 'invalid_client' } };
-      if (body.grant_type === 'authorization_code') {
-        const code = url.searchParams.get('code');
-        if (!code || !codes.includes(code)) return { status: 400, json: { error: 'invalid_grant' } };
-        if (!body.redirect_uri?.endsWith('/oauth/callback')) return { status: 400, json: { error: 'invalid_request' } };
-        return { json: { access_token: issue('at'), refresh_token: REFRESH_TOKEN, token_type: 'Bearer', expires_in: firstExpiresIn } };
-      }
-      if (body.grant_type === 'refresh_token') {
-        if (body.refresh_token !== REFRESH_TOKEN) return { status: 400, json: { error: 'invalid_grant' } };
-        return { json: { access_token: issue('at'), token_type: 'Bearer', expires_in: 3600 } };
-      }
-      return { status: 400, json: { error: 'unsupported_grant_type' } };
-    }
+    const oauthAnswer = oauth.handle(req);
+    if (oauthAnswer) return oauthAnswer;
     if (req.method === 'GET' && url.pathname === '/install') {
       const back = new URL(url.searchParams.get('return_to')!);
       back.searchParams.set('state', url.searchParams.get('state')!);
@@ -309,7 +277,7 @@ describe('oauth: failures', () => {
 
 describe('secrets', () => {
   it('shows no token, code or client secret in GraphQL responses, logs, run rows, activity events or Temporal histories', async () => {
-    const secrets = [...issued, REFRESH_TOKEN, CLIENT_SECRET, APP_SECRET, ...codes];
+    const secrets = [...issued, REFRESH_TOKEN, CLIENT_SECRET, APP_SECRET, ...oauth.codes];
     expect(issued.length).toBeGreaterThanOrEqual(4);
     const feed = await data(FEED, { filter: {} });
     const runs = await hub.db.prisma.run.findMany({ where: { orgId: org.id } });

@@ -12,7 +12,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../plugins/email/src/fake-smtp.ts';
 import { TestHub, type TestOrg } from './harness.ts';
-import { gqlKit, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const CLIENT_ID = 'gw-client-5521';
 const CLIENT_SECRET = 'gw-client-secret-1c2d3e4f5a';
@@ -42,7 +42,6 @@ let smtp: SmtpSink;
 const { responses, call, data } = gqlKit(() => ({ hub, org }));
 const valid = new Set<string>();
 const issued: string[] = [];
-const codes: string[] = [];
 let refuseRefresh = false;
 
 const directory = Array.from({ length: 5 }, (_, i) => ({ primaryEmail: `person${i + 1}@acme.test`, name: { givenName: `Given${i + 1}`, familyName: `Family${i + 1}` } }));
@@ -54,20 +53,10 @@ function issue(): string {
   return token;
 }
 
+const oauth = fakeOAuthRoutes({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, authorizePath: '/o/oauth2/auth', issue, refuseRefresh: () => refuseRefresh });
+
 const syncManifest = {
-  oauth: {
-    authenticate_url: 'https://accounts.example.com/o/oauth2/auth?client_id={{ CLIENT_ID }}&redirect_uri={{ redirect_url }}&response_type=code&access_type=offline',
-    access_token: {
-      url: 'https://oauth2.example.com/token',
-      method: 'POST',
-      data: { client_id: '{{ CLIENT_ID }}', client_secret: '{{ CLIENT_SECRET }}', redirect_uri: '{{ redirect_url }}', grant_type: 'authorization_code' },
-    },
-    refresh: {
-      url: 'https://oauth2.example.com/token',
-      method: 'POST',
-      data: { client_id: '{{ CLIENT_ID }}', client_secret: '{{ CLIENT_SECRET }}', refresh_token: '{{ oauth.refresh_token }}', grant_type: 'refresh_token' },
-    },
-  },
+  oauth: manifestOAuthBlock('https://accounts.example.com/o/oauth2/auth', 'https://oauth2.example.com/token'),
   headers: { Authorization: 'Bearer {{ oauth.access_token }}' },
   execute: [{ url: 'https://admin.googleapis.com/admin/directory/v1/users?customer=my_customer&maxResults=2', method: 'GET' }],
   action: 'create',
@@ -98,27 +87,8 @@ beforeAll(async () => {
   provider = await startFakeServer((req) => {
     const url = new URL(req.url, 'http://fake');
     const body = (req.json ?? {}) as Record<string, string>;
-    if (req.method === 'GET' && url.pathname === '/o/oauth2/auth') {
-      if (url.searchParams.get('client_id') !== CLIENT_ID) return { status: 400, json: { error: 'invalid_client' } };
-      const back = new URL(url.searchParams.get('redirect_uri')!);
-      const code = `gw-code-${Math.random().toString(36).slice(2, 12)}`;
-      codes.push(code);
-      back.searchParams.set('code', code);
-      back.searchParams.set('state', url.searchParams.get('state')!);
-      return { status: 302, headers: { location: back.toString() } };
-    }
-    if (req.method === 'POST' && url.pathname === '/token') {
-      if (body.client_id !== CLIENT_ID || body.client_secret !== CLIENT_SECRET) return { status: 401, json: { error: 'invalid_client' } };
-      if (body.grant_type === 'authorization_code') {
-        if (!codes.includes(url.searchParams.get('code') ?? '')) return { status: 400, json: { error: 'invalid_grant' } };
-        return { json: { access_token: issue(), refresh_token: REFRESH_TOKEN, token_type: 'Bearer', expires_in: 3600 } };
-      }
-      if (body.grant_type === 'refresh_token') {
-        if (refuseRefresh || body.refresh_token !== REFRESH_TOKEN) return { status: 400, json: { error: 'invalid_grant', error_description: `refresh token ${body.refresh_token} was revoked` } };
-        return { json: { access_token: issue(), token_type: 'Bearer', expires_in: 3600 } };
-      }
-      return { status: 400, json: { error: 'unsupported_grant_type' } };
-    }
+    const oauthAnswer = oauth.handle(req);
+    if (oauthAnswer) return oauthAnswer;
     if (req.method === 'GET' && url.pathname === '/admin/directory/v1/users') {
       const token = bearer(req);
       if (!token || !valid.has(token)) return { status: 401, json: { error: { code: 401, message: `Invalid Credentials: ${token}` } } };
@@ -310,7 +280,7 @@ describe('updateManifestConnection', () => {
 
 describe('secrets', () => {
   it('shows no token, code or secret in GraphQL answers, logs, run and sync rows, activity events or Temporal histories', async () => {
-    const secrets = [...issued, REFRESH_TOKEN, CLIENT_SECRET, API_TOKEN, NEW_API_TOKEN, SMTP_PASSWORD, ...codes];
+    const secrets = [...issued, REFRESH_TOKEN, CLIENT_SECRET, API_TOKEN, NEW_API_TOKEN, SMTP_PASSWORD, ...oauth.codes];
     expect(issued.length).toBe(2);
     const runs = await hub.db.prisma.run.findMany({ where: { orgId: org.id } });
     const syncStates = await hub.db.prisma.syncState.findMany({ where: { orgId: org.id } });
