@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '../../plugins/twilio/src/fake-twilio.ts';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
 import { CreateConnection, CreateFlow, CreateTeamMember, dbId, RunFlow, RunWithSteps, startApp, stepStatuses, TeamMembers, waitForRun, type FlowRunView, type ReceivedRequest } from './flows-helpers.ts';
-import { spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
+import { processGroup, spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
 
 const sharedUrl = process.env.DATABASE_URL;
 /** This file's own database (see scratchDatabase). */
@@ -59,7 +59,7 @@ async function startSlowApp(delayMs: number) {
 
 describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process (needs PostgreSQL: DATABASE_URL)', () => {
   const output: string[] = [];
-  const children = new Set<ChildProcess>();
+  const children = processGroup();
   const taskQueue = `flows-crash-${randomUUID()}`;
   const encryptionKeys = generateKeySpec('crash1');
   let db: Database;
@@ -83,7 +83,6 @@ describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process
       env: { LOG_LEVEL: 'warn', PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true', PATCHBAY_ENCRYPTION_KEYS: encryptionKeys },
     });
     children.add(child);
-    child.once('exit', () => children.delete(child));
     let printed = '';
     child.stdout!.on('data', (d) => (printed += String(d)));
     await waitFor(() => printed.includes(`Patchbay is running (${role})`) || child.exitCode !== null, `the ${role} process (pid ${child.pid})`);
@@ -158,8 +157,7 @@ describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process
   }, 180_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r))));
+    await children.stopAll();
     if (db && orgId) await db.prisma.organization.delete({ where: { id: orgId } }).catch(() => undefined);
     await db?.close();
     await temporal?.close();

@@ -123,3 +123,13 @@ export function fakeOAuthRoutes(options: FakeOAuthOptions) {
   };
   return { handle, codes };
 }
+
+/** The browser's part: the provider's consent page redirects to the hub's callback (PUBLIC_URL's path on the test hub's port). */
+export async function consentAndReturn(hubUrl: string, authorizationUrl: string): Promise<{ consent: Response; callback: Response; callbackUrl: URL }> {
+  const consent = await fetch(authorizationUrl, { redirect: 'manual' });
+  const location = consent.headers.get('location');
+  if (!location) throw new Error(`the provider did not redirect (status ${consent.status})`);
+  const callbackUrl = new URL(location);
+  const callback = await fetch(`${hubUrl}${callbackUrl.pathname}${callbackUrl.search}`, { redirect: 'manual' });
+  return { consent, callback, callbackUrl };
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultContext } from '@patchbay/db/vault';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { TestHub, type TestOrg } from './harness.ts';
-import { fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { consentAndReturn, fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const CLIENT_ID = 'mf-client-4411';
 const CLIENT_SECRET = 'mf-client-secret-9a8b7c6d5e4f';
@@ -110,15 +110,6 @@ afterAll(async () => {
 
 const overrides = () => ({ hostOverrides: { 'auth.example.com': provider.url, 'api.example.com': provider.url, 'install.example.com': provider.url } });
 
-/** The browser's part: the provider's consent page redirects to the hub's callback (PUBLIC_URL's path on the test hub's port). */
-async function consentAndReturn(authorizationUrl: string): Promise<{ consent: Response; callback: Response; callbackUrl: URL }> {
-  const consent = await fetch(authorizationUrl, { redirect: 'manual' });
-  const location = consent.headers.get('location');
-  if (!location) throw new Error(`the provider did not redirect (status ${consent.status})`);
-  const callbackUrl = new URL(location);
-  const callback = await fetch(`${hub.url}${callbackUrl.pathname}${callbackUrl.search}`, { redirect: 'manual' });
-  return { consent, callback, callbackUrl };
-}
 
 let connectionId: string;
 
@@ -143,7 +134,7 @@ describe('oauth: authorization code', () => {
     expect(url.searchParams.get('state')).toMatch(/^[\w-]{40,}$/);
     connectionId = startManifestOAuth.connection.id;
 
-    const { callback, callbackUrl } = await consentAndReturn(startManifestOAuth.authorizationUrl);
+    const { callback, callbackUrl } = await consentAndReturn(hub.url, startManifestOAuth.authorizationUrl);
     expect(callback.status).toBe(302);
     const back = new URL(callback.headers.get('location')!);
     expect(`${back.origin}${back.pathname}`).toBe('https://app.example.com/connected');
@@ -223,7 +214,7 @@ describe('oauth: authorization code', () => {
 describe('oauth: without_code', () => {
   it('completes a callback that has no code, and uses the token answer as {{ oauth.* }}', async () => {
     const { startManifestOAuth } = await data(START, { input: { integrationKey: 'installer', name: 'Installer', initialData: { APP_ID: 'app-5', APP_SECRET }, config: overrides() } });
-    const { callback, callbackUrl } = await consentAndReturn(startManifestOAuth.authorizationUrl);
+    const { callback, callbackUrl } = await consentAndReturn(hub.url, startManifestOAuth.authorizationUrl);
     expect(callbackUrl.searchParams.has('code')).toBe(false);
     expect(callback.status).toBe(200); // no redirectUrl: the page posts the result to window.opener
     expect(await callback.text()).toContain('Connected');

@@ -12,7 +12,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../plugins/email/src/fake-smtp.ts';
 import { TestHub, type TestOrg } from './harness.ts';
-import { fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
+import { consentAndReturn, fakeOAuthRoutes, gqlKit, manifestOAuthBlock, temporalHistoryText, waitForRun } from './manifest-helpers.ts';
 
 const CLIENT_ID = 'gw-client-5521';
 const CLIENT_SECRET = 'gw-client-secret-1c2d3e4f5a';
@@ -137,9 +137,7 @@ describe('a sync-users manifest with an oauth block', () => {
     const { startManifestOAuth } = await data(START, { input: { integrationKey: 'gworkspace', name: 'Workspace', initialData: { CLIENT_ID, CLIENT_SECRET }, config: overrides() } });
     expect(startManifestOAuth.connection).toMatchObject({ status: 'PENDING', authMode: 'OAUTH2' });
     connectionId = startManifestOAuth.connection.id;
-    const consent = await fetch(startManifestOAuth.authorizationUrl, { redirect: 'manual' });
-    const back = new URL(consent.headers.get('location')!);
-    const callback = await fetch(`${hub.url}${back.pathname}${back.search}`, { redirect: 'manual' });
+    const { callback } = await consentAndReturn(hub.url, startManifestOAuth.authorizationUrl);
     expect(callback.status).toBe(200);
     expect((await data(CONNECTION, { id: connectionId })).connection).toMatchObject({ status: 'ACTIVE', authMode: 'OAUTH2', lastError: null });
     const row = await rowOf(connectionId);

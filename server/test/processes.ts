@@ -79,3 +79,19 @@ export async function scratchDatabase(baseUrl: string): Promise<ScratchDatabase>
   await applyMigrations({ kind: 'postgres', url: url.href });
   return { url: url.href, drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
+
+/** The hub processes a test started: `stopAll` ends them (SIGTERM) and waits until each has exited. */
+export function processGroup() {
+  const children = new Set<ChildProcess>();
+  return {
+    add(child: ChildProcess): ChildProcess {
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    async stopAll(): Promise<void> {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r))));
+    },
+  };
+}

@@ -10,7 +10,7 @@ import { startFakeServer, type FakeServer } from '@patchbay/sdk/testing';
 import { findFreePort } from '@patchbay/workflows/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, hashToken, tokenPrefix } from '../src/services/tokens.ts';
-import { spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
+import { processGroup, spawnHubProcess, waitFor as waitForOutput, scratchDatabase, type ScratchDatabase } from './processes.ts';
 
 const sharedUrl = process.env.DATABASE_URL;
 /** This file's own database (see scratchDatabase). */
@@ -20,17 +20,17 @@ const CONCURRENCY = 16;
 
 describe.skipIf(!sharedUrl)('webhook ingest survives a SIGKILL of the api process (PostgreSQL)', () => {
   const output: string[] = [];
-  const children = new Set<ChildProcess>();
+  const children = processGroup();
   const taskQueue = `crash-${randomUUID()}`;
   let db: Database;
   let receiver: FakeServer;
   let port: number;
   let orgId: string;
+  let api: ChildProcess;
 
   function start(role: 'api' | 'worker', listenPort: number): ChildProcess {
     const child = spawnHubProcess(role, { databaseUrl: databaseUrl!, taskQueue, port: listenPort, output, env: { LOG_LEVEL: 'warn', PATCHBAY_ALLOW_PRIVATE_NETWORK: 'true' } });
     children.add(child);
-    child.once('exit', () => children.delete(child));
     return child;
   }
 
@@ -42,7 +42,7 @@ describe.skipIf(!sharedUrl)('webhook ingest survives a SIGKILL of the api proces
     db = await openDatabase({ kind: 'postgres', url: databaseUrl! });
     receiver = await startFakeServer(() => ({ status: 200, json: { ok: true } }));
     port = await findFreePort();
-    start('api', port);
+    api = start('api', port);
     start('worker', 0);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the api process');
     const slug = `crash-${randomUUID().slice(0, 8)}`;
@@ -50,8 +50,7 @@ describe.skipIf(!sharedUrl)('webhook ingest survives a SIGKILL of the api proces
   }, 180_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r))));
+    await children.stopAll();
     if (db && orgId) await db.prisma.organization.delete({ where: { id: orgId } }).catch(() => undefined);
     await db?.close();
     await receiver?.close();
@@ -94,7 +93,6 @@ describe.skipIf(!sharedUrl)('webhook ingest survives a SIGKILL of the api proces
     };
     const senders = Array.from({ length: CONCURRENCY }, sender);
     await waitFor(() => acknowledged.size >= 150, '150 acknowledged events', 60_000);
-    const api = [...children].find((c) => c.spawnargs.includes('api'))!;
     api.kill('SIGKILL');
     await new Promise((r) => api.once('exit', r));
     await new Promise((r) => setTimeout(r, 300));

@@ -4,9 +4,9 @@
 // with flows triggered by domain events: those are recorded here, by the general path, in one
 // transaction (not flushed before the commit returns: the events themselves are durable, the
 // feed lines are derived from them).
-import { recordActivities } from '@patchbay/db';
+import { markWebhookEventsDispatched, recordActivities } from '@patchbay/db';
 import type { Hub } from '../context.ts';
-import { markDispatched, startWebhookBatchWorkflow } from './dispatch.ts';
+import { startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
   endpoint: { id: string; orgId: string; name: string };
@@ -101,7 +101,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       hub.logger.warn({ err, events: eligible.length }, 'webhook events stay in the outbox: their workflow could not be started now');
       return;
     }
-    await markDispatched(hub, eligible);
+    await markWebhookEventsDispatched(hub.db, eligible);
   }
 
   return {

@@ -2,7 +2,6 @@
 // (`webhook-event/<eventId>`) and starts are REJECT_DUPLICATE, so dispatching an event twice —
 // the request path and the outbox racing, or a retried sweep — never routes it twice.
 import { webhookBatchWorkflowId, webhookEventWorkflowId, type WebhookBatchInput, type WebhookEventWorkflowInput } from '@patchbay/workflows';
-import { markWebhookEventsDispatched } from '@patchbay/db';
 import type { Hub } from '../context.ts';
 
 /** How long one start may take; when Temporal is down the outbox tries again later. */
@@ -45,11 +44,6 @@ export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[]): P
   } catch (err) {
     if ((err as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
   }
-}
-
-/** RECEIVED → DISPATCHED, only from RECEIVED (the workflow may be further along already). */
-export async function markDispatched(hub: Hub, eventIds: string[]): Promise<void> {
-  await markWebhookEventsDispatched(hub.db, eventIds);
 }
 
 // Work the request path starts after answering (feed entry, first dispatch attempt), tracked

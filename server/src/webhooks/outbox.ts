@@ -21,9 +21,10 @@
 //
 // Order: rows are dispatched in (receivedAt, id) order per endpoint. Processing order is the
 // workflow's business: endpoints with `options.ordered` process strictly one event at a time.
+import { markWebhookEventsDispatched } from '@patchbay/db';
 import { isTemporalReachable } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
-import { markDispatched, settleBackgroundWork, startWebhookEventWorkflow } from './dispatch.ts';
+import { settleBackgroundWork, startWebhookEventWorkflow } from './dispatch.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
 
 export interface OutboxOptions {
@@ -101,7 +102,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
       select: { id: true, endpointId: true },
     });
     const started = await dispatchInOrder(rows);
-    await markDispatched(hub, started);
+    await markWebhookEventsDispatched(hub.db, started);
     return started.length;
   }
 

@@ -4,7 +4,7 @@
 // activity or a duplicate dispatch never does the work twice.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, fanOutActivities, Prisma, queueFlowRunsWithEntries, recordActivity, recordRunEvent, writeActivities, type FlowRunRequest, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
+import { announceRunChange, fanOutActivities, markWebhookEventsDispatched, Prisma, queueFlowRunsWithEntries, recordActivity, recordRunEvent, writeActivities, type FlowRunRequest, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
 import { applyMapping, createHttpClient, executeTriggerRequest, isPluginError, parseTriggerBody, PermanentError, type Mapping } from '@patchbay/sdk';
 import { loadConnection } from '../runtime/actions.ts';
 import { neutralise, renderEventTemplates } from '../runtime/scoped-templates.ts';
@@ -122,7 +122,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
       if (!(UNFINISHED as readonly string[]).includes(event.status)) return { state: 'done' };
       if (event.status === 'RECEIVED') {
         // Normally the dispatcher marked it already; it may have crashed right after starting us.
-        await prisma.webhookEvent.updateMany({ where: { id: eventId, status: 'RECEIVED' }, data: { status: 'DISPATCHED', dispatchedAt: new Date() } });
+        await markWebhookEventsDispatched(db, [eventId]);
       }
       if (isOrdered(event.endpoint)) {
         const earlier = await prisma.webhookEvent.findFirst({
