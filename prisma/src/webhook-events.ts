@@ -33,20 +33,22 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
   const now = Date.now();
   const ids = events.map(() => sortableId(now));
   const orgIds = [...new Set(events.map((e) => e.orgId))];
-  // Arrays, one per column: eight parameters however many events (a VALUES list would have
-  // eight per event). The feed entry shares its event's id (another table; same moment, so the
-  // feed's order by id holds).
-  const rows = await db.sql<{ id: string; feed: boolean }>(Prisma.sql`
+  // The events travel as one JSON parameter, a row per event: JSON.stringify is native, where
+  // text arrays would be escaped element by element in JavaScript, and the headers go as JSON
+  // objects rather than as escaped JSON text. The feed entry shares its event's id (another
+  // table; same moment, so the feed's order by id holds).
+  const rows = events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]);
+  const [result] = await db.sql<{ skipped: string[] | null; feed: boolean }>(Prisma.sql`
     WITH flows AS (
       SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
     ), stamp AS (
       SELECT (now() AT TIME ZONE 'UTC')::timestamp(3) AS at
+    ), input AS (
+      SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"
+      FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
     ), inserted AS (
       INSERT INTO "WebhookEvent" ("id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt")
-      SELECT u.*, (SELECT at FROM stamp) FROM unnest(
-        ${ids}::text[], ${events.map((e) => e.orgId)}::text[], ${events.map((e) => e.endpointId)}::text[], ${events.map((e) => e.dedupeKey)}::text[],
-        (${events.map((e) => JSON.stringify(e.headers))}::text[])::jsonb[], ${events.map((e) => e.rawBody)}::text[],
-        ${events.map((e) => e.contentType)}::text[], ${events.map((e) => e.verification)}::text[]) AS u
+      SELECT u.*, (SELECT at FROM stamp) FROM input AS u
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
       RETURNING "id", "orgId", "endpointId", "dedupeKey", "verification", "receivedAt"
     ), ev AS (
@@ -59,13 +61,14 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
       WHERE NOT (SELECT found FROM flows)
       RETURNING *
     ), ${FAN_OUT_AFTER_EV}
-    SELECT i."id", NOT (SELECT found FROM flows) AS "feed", ${SENT_AFTER_EV} AS "_sent"
-    FROM inserted i`, { prepare: 'patchbay_store_webhook_events' });
-  const stored = new Set(rows.map((row) => row.id));
+    -- One row whatever the batch size: the ids left out as duplicates (usually none).
+    SELECT (SELECT array_agg(u."id") FROM input u WHERE u."id" NOT IN (SELECT "id" FROM inserted)) AS "skipped",
+      NOT (SELECT found FROM flows) AS "feed", ${SENT_AFTER_EV} AS "_sent"`, { prepare: 'patchbay_store_webhook_events' });
+  const skipped = new Set(result!.skipped ?? []);
   return {
-    ids: ids.map((id) => (stored.has(id) ? id : null)),
+    ids: ids.map((id) => (skipped.has(id) ? null : id)),
     // With nothing stored there is no feed entry to write either way.
-    feedWritten: rows.length === 0 || rows[0]!.feed,
+    feedWritten: skipped.size === ids.length || result!.feed,
   };
 }
 

@@ -37,14 +37,20 @@ export function createEventWriter(db: Database): EventWriter {
   async function drain(): Promise<void> {
     inFlight++;
     try {
-      while (queue.length) {
-        const batch = queue.splice(0, MAX_BATCH);
-        try {
-          const results = await writeBatch(db, batch.map((p) => p.event));
-          batch.forEach((p, i) => p.resolve(results[i]!));
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-        }
+      let batch = queue.splice(0, MAX_BATCH);
+      let statement = writeBatch(db, batch.map((p) => p.event));
+      while (batch.length) {
+        const outcome = await statement.then((results) => ({ results }), (error: unknown) => ({ error }));
+        const done = batch;
+        // The next statement goes out before this one's answers: the database works on it while
+        // this thread writes them. The pool sends on a nextTick, so the answers are settled on one
+        // queued after it (settling them at once would run every request's reply first).
+        batch = queue.splice(0, MAX_BATCH);
+        if (batch.length) statement = writeBatch(db, batch.map((p) => p.event));
+        process.nextTick(() => {
+          if ('results' in outcome) done.forEach((p, i) => p.resolve(outcome.results[i]!));
+          else for (const p of done) p.reject(outcome.error);
+        });
       }
     } finally {
       inFlight--;

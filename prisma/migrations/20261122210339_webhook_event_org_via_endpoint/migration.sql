@@ -1,0 +1,2 @@
+-- DropForeignKey
+ALTER TABLE "WebhookEvent" DROP CONSTRAINT "WebhookEvent_orgId_fkey";

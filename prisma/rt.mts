@@ -1,0 +1,30 @@
+import { applyMigrations } from './src/migrate.ts';
+import { openDatabase, storeWebhookEvents } from './src/index.ts';
+const url = 'postgresql://postgres@127.0.0.1:5432/pbrt';
+await applyMigrations({ kind: 'postgres', url } as any);
+const db = await openDatabase({ kind: 'postgres', url });
+const org = await db.prisma.organization.create({ data: { slug: 'o' + Date.now(), name: 'o' } });
+const ep = await db.prisma.webhookEndpoint.create({ data: { orgId: org.id, name: 'bench', verification: 'STANDARD_WEBHOOKS' } });
+const N = Number(process.env.N ?? 26), PAR = Number(process.env.PAR ?? 1), ITER = 400;
+let k = 0;
+const mk = () => Array.from({ length: N }, () => ({ orgId: org.id, endpointId: ep.id, dedupeKey: `m${k++}`, headers: { host: '127.0.0.1:1234', 'content-type': 'application/json', 'content-length': '40', 'webhook-id': `msg_${k}`, 'webhook-timestamp': '1790000000' }, rawBody: `{"type":"bench.ingest","data":{"n":${k}}}`, contentType: 'application/json', verification: 'verified' }));
+for (let i = 0; i < 50; i++) await storeWebhookEvents(db, mk());
+const t0 = performance.now();
+await Promise.all(Array.from({ length: PAR }, async () => { for (let i = 0; i < ITER; i++) await storeWebhookEvents(db, mk()); }));
+const ms = performance.now() - t0;
+console.log(`N=${N} PAR=${PAR}: ${(ms / ITER).toFixed(2)} ms per statement per loop, ${((N * ITER * PAR) / ms * 1000).toFixed(0)} events/s`);
+await db.close();
+const db2 = await openDatabase({ kind: 'postgres', url });
+let captured: any;
+const orig = db2.sql.bind(db2);
+(db2 as any).sql = async (q: any, o: any) => { captured = q; return orig(q, o); };
+await storeWebhookEvents(db2, mk());
+const pg = await import('pg');
+const c = new pg.default.Client({ connectionString: url }); await c.connect();
+await c.query('SET plan_cache_mode = force_custom_plan');
+for (let i = 0; i < 3; i++) {
+  const vals = captured.values.map((v: any) => (typeof v === 'string' && v.startsWith('[[') ? JSON.stringify(JSON.parse(v).map((r: any[]) => { r[0] = r[0] + 'x' + i; r[3] = r[3] + 'y' + i; return r; })) : v));
+  const r = await c.query({ text: 'EXPLAIN (ANALYZE, BUFFERS, SUMMARY) ' + captured.text, values: vals });
+  if (i === 2) console.log(r.rows.map((x: any) => x['QUERY PLAN']).join('\n'));
+}
+await c.end(); await db2.close();
