@@ -178,6 +178,24 @@ describe('verification schemes', () => {
     expect(await hub.db.prisma.webhookEvent.count({ where: { endpointId: event.endpointId } })).toBe(1);
   });
 
+  it('STANDARD_WEBHOOKS: the same message sent many times at once is stored once; every copy is answered with its id', async () => {
+    const { endpoint, secret } = await createEndpoint({ name: 'std-burst', verification: 'STANDARD_WEBHOOKS' });
+    const body = JSON.stringify(leadBody);
+    const headers = standardHeaders(secret!, body, 'msg_burst');
+    // Sent together, the copies land in one group commit (or two): the statement stores one and
+    // answers which it left out.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(endpoint.url, body, headers)));
+    const stored = answers.filter((a) => a.status === 202);
+    expect(stored).toHaveLength(1);
+    const id = stored[0]!.body.id as string;
+    const copies = answers.filter((a) => a.status === 200);
+    expect(copies).toHaveLength(7);
+    for (const copy of copies) expect(copy.body).toEqual({ duplicate: true, id });
+    const endpointId = hookPath(endpoint.url).split('/').pop()!;
+    expect(await hub.db.prisma.webhookEvent.count({ where: { endpointId } })).toBe(1);
+    expect(await hub.db.prisma.activityEvent.count({ where: { type: 'webhook.received', data: { path: ['eventId'], equals: id } } })).toBe(1);
+  });
+
   it('GITHUB: accepts an Octokit signature, dedupes X-GitHub-Delivery, rejects a wrong secret', async () => {
     const secretValue = 'gh-webhook-secret-for-tests';
     const { endpoint } = await createEndpoint({ name: 'gh', verification: 'GITHUB', secret: secretValue });
