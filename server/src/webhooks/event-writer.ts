@@ -37,8 +37,9 @@ export function createEventWriter(db: Database): EventWriter {
   async function drain(): Promise<void> {
     inFlight++;
     try {
+      const send = (pending: Pending[]) => writeBatch(db, pending.map((p) => p.event));
       let batch = queue.splice(0, MAX_BATCH);
-      let statement = writeBatch(db, batch.map((p) => p.event));
+      let statement = send(batch);
       while (batch.length) {
         const outcome = await statement.then((results) => ({ results }), (error: unknown) => ({ error }));
         const done = batch;
@@ -46,7 +47,7 @@ export function createEventWriter(db: Database): EventWriter {
         // this thread writes them. The pool sends on a nextTick, so the answers are settled on one
         // queued after it (settling them at once would run every request's reply first).
         batch = queue.splice(0, MAX_BATCH);
-        if (batch.length) statement = writeBatch(db, batch.map((p) => p.event));
+        if (batch.length) statement = send(batch);
         process.nextTick(() => {
           if ('results' in outcome) done.forEach((p, i) => p.resolve(outcome.results[i]!));
           else for (const p of done) p.reject(outcome.error);
