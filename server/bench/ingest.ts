@@ -11,6 +11,10 @@
 // `standardwebhooks` library, each with its own webhook-id (a repeated one is answered as a
 // duplicate), and sent by autocannon from a worker thread.
 //
+// On PostgreSQL a third server runs in the same run: the durable floor, the least any server can
+// do that answers only after committing the body (see startFloor). It is not Patchbay; it tells the
+// machine's share of the ratio (what a commit before the answer costs here) from the hub's own.
+//
 //   pnpm bench:ingest
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres pnpm bench:ingest
 //
@@ -27,6 +31,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import {
   cleanups,
@@ -144,6 +149,59 @@ async function startBare(): Promise<{ url: string; received: () => number }> {
   return { url, received: () => received };
 }
 
+/**
+ * The durable floor: read the body, group-commit it with every other body queued meanwhile (one
+ * INSERT, a row each, a primary key and nothing else: no verification, no dedupe, no feed entry,
+ * no workflow), then answer 202. The same batching as the hub's event writer, nothing more.
+ */
+async function startFloor(databaseUrl: string): Promise<{ url: string }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  await pool.query('CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body text NOT NULL)');
+  const queue: Array<{ body: string; res: http.ServerResponse }> = [];
+  let writing = false;
+  async function drain() {
+    writing = true;
+    try {
+      while (queue.length) {
+        const batch = queue.splice(0, 200);
+        await pool.query({ name: 'floor', text: 'INSERT INTO bench_floor (body) SELECT unnest($1::text[])', values: [batch.map((b) => b.body)] });
+        for (const { res } of batch) {
+          res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' });
+          res.end('{"ok":true}');
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  }
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      queue.push({ body: Buffer.concat(chunks).toString('utf8'), res });
+      if (!writing) drain().catch((err) => progress(`floor server: ${(err as Error).message}`));
+    });
+  });
+  const url = await listen(server);
+  cleanups.push({
+    what: 'closing the floor server',
+    undo: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.end();
+    },
+  });
+  return { url };
+}
+
+/** Runs one load and the api thread's CPU per answered request during it (null off Linux). */
+async function measured(title: string, url: string, setupPath: string): Promise<{ result: autocannon.Result; cpuPerRequest: number | null }> {
+  const before = mainThreadCpuSeconds();
+  const result = await cannon(title, url, setupPath);
+  const after = mainThreadCpuSeconds();
+  return { result, cpuPerRequest: before === null || after === null ? null : ((after - before) * 1e6) / Math.max(1, result.requests.total) };
+}
+
 async function gql<T>(url: string, token: string, query: string): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
@@ -203,12 +261,18 @@ async function main(): Promise<boolean> {
 
   const bare = await startBare();
   progress(`bare node:http: ${DURATION} s`);
-  const bareResult = await cannon('bare', `${bare.url}/hooks/${endpointId}`, setupPath);
+  const bareRun = await measured('bare', `${bare.url}/hooks/${endpointId}`, setupPath);
+  const bareResult = bareRun.result;
+  let floorRun: Awaited<ReturnType<typeof measured>> | undefined;
+  if (db.kind === 'postgres') {
+    const floor = await startFloor(db.url!);
+    progress(`durable floor: ${DURATION} s`);
+    floorRun = await measured('floor', `${floor.url}/hooks/${endpointId}`, setupPath);
+  }
   progress(`hub /hooks/${endpointId}: ${DURATION} s`);
   const statementsBefore = statements();
-  const cpuBefore = mainThreadCpuSeconds();
-  const ours = await cannon('ours', `${hubUrl}${hookPath}`, setupPath);
-  const cpuAfter = mainThreadCpuSeconds();
+  const oursRun = await measured('ours', `${hubUrl}${hookPath}`, setupPath);
+  const ours = oursRun.result;
   const statementsDuring = statements() - statementsBefore;
   // Requests autocannon abandoned at the end may still commit: wait for the database to go quiet.
   await settle(statements, 500, 10_000);
@@ -229,7 +293,7 @@ async function main(): Promise<boolean> {
   const twoxx = (r: autocannon.Result) => r['2xx'];
   const ratio = ours.requests.average / bareResult.requests.average;
   const problems: string[] = [];
-  for (const [name, r] of [['bare', bareResult], ['ours', ours]] as const) {
+  for (const [name, r] of [['bare', bareResult], ['ours', ours], ...(floorRun ? [['floor', floorRun.result] as const] : [])] as const) {
     if (r.errors) problems.push(`${name}: ${r.errors} socket errors (${r.timeouts} timeouts)`);
     if (!r.requests.total) problems.push(`${name}: no request completed`);
   }
@@ -243,7 +307,7 @@ async function main(): Promise<boolean> {
   if (ours.requests.sent > REQUESTS) problems.push(`more requests sent to the hub than pre-signed: ids were reused (raise BENCH_REQUESTS)`);
 
   facts.push(`os load    1/5/15-min load average ${loadBefore} at start, ${loadAverage()} at end (${cpus.length} CPUs)`);
-  const row = (name: string, r: autocannon.Result) => [
+  const row = (name: string, { result: r, cpuPerRequest }: Awaited<ReturnType<typeof measured>>) => [
     name,
     fmt(r.requests.average),
     r.requests.total.toLocaleString('en-US'),
@@ -253,6 +317,8 @@ async function main(): Promise<boolean> {
     String(r['2xx']),
     String(r.non2xx),
     String(r.errors),
+    cpuPerRequest === null ? '?' : fmt(cpuPerRequest, 0),
+    fmt(r.requests.average / bareResult.requests.average, 3),
   ];
   const out = [
     '',
@@ -261,14 +327,20 @@ async function main(): Promise<boolean> {
     ...facts,
     '',
     table([
-      ['', 'req/s', 'requests', 'p50 ms', 'p99 ms', 'max ms', '2xx', 'non-2xx', 'errors'],
-      row(`hub /hooks/<id> (role ${ROLE})`, ours),
-      row('bare node:http → 202', bareResult),
+      ['', 'req/s', 'requests', 'p50 ms', 'p99 ms', 'max ms', '2xx', 'non-2xx', 'errors', 'api µs/req', '/bare'],
+      row(`hub /hooks/<id> (role ${ROLE})`, oursRun),
+      row('bare node:http → 202', bareRun),
+      ...(floorRun ? [row('durable floor: INSERT → 202', floorRun)] : []),
     ]),
-    '(autocannon latency has 1 ms resolution; req/s is its per-second average)',
+    '(autocannon latency has 1 ms resolution; req/s is its per-second average; api µs/req: CPU of the thread serving the requests, /proc)',
+    ...(floorRun
+      ? [
+          `durable floor: a plain node:http server that answers 202 once the body is committed with every other body queued meanwhile (one INSERT into a table with only a primary key) — no verification, dedupe, feed or workflow. The hub reaches ${fmt(ours.requests.average / floorRun.result.requests.average, 3)} of it; the floor itself, ${fmt(floorRun.result.requests.average / bareResult.requests.average, 3)} of bare, is what a commit before the answer leaves on this machine.`,
+        ]
+      : []),
     `SQL statements during the hub's load: ${statementsDuring.toLocaleString('en-US')}, ${fmt(statementsDuring / Math.max(1, ours.requests.total), 1)} per answered request (request path and the batched work after the 202${ROLE === 'all' ? ', and the in-process worker' : ''})`,
-    ...(cpuBefore !== null && cpuAfter !== null
-      ? [`api thread ${fmt(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, ours.requests.total), 0)} µs of main-thread CPU per answered request (${fmt(cpuAfter - cpuBefore, 2)} s over the load, /proc; the hub's whole request path and the batched work after the 202; steadier than req/s when the machine is shared)`]
+    ...(oursRun.cpuPerRequest !== null
+      ? [`api thread ${fmt(oursRun.cpuPerRequest, 0)} µs of main-thread CPU per answered request (/proc; the hub's whole request path and the batched work after the 202; steadier than req/s when the machine is shared)`]
       : []),
     `routing    ${(committed - unfinished).toLocaleString('en-US')} of ${committed.toLocaleString('en-US')} accepted events PROCESSED ${fmt(drainSeconds, 1)} s after the load (${fmt((committed - unfinished) / drainSeconds)} events/s, one worker${unfinished > 0 ? `; the rest are queued in Temporal and go on after BENCH_DRAIN_SECONDS=${DRAIN_LIMIT_S}` : ''})`,
     '',

@@ -15,7 +15,6 @@ import { Counter } from 'prom-client';
 import type { Hub } from '../context.ts';
 import { loadEndpoint } from '../webhooks/endpoint-cache.ts';
 import { createAcceptPipeline, type AcceptPipeline } from '../webhooks/accept-pipeline.ts';
-import { afterResponse } from '../webhooks/dispatch.ts';
 import { createEventWriter, type EventWriter } from '../webhooks/event-writer.ts';
 import { dedupeKeyOf, flatHeaders, rateLimited, storedHeaders } from '../webhooks/ingest.ts';
 import type { TriggerRequest, TriggerResponse } from '@patchbay/sdk';
@@ -49,7 +48,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
   const { endpoint } = loaded;
   if (!endpoint.enabled) return reply(hub, res, 'disabled', 410, { error: 'this webhook endpoint is disabled' });
 
-  const retryAfter = await rateLimited(hub, endpoint.id, endpoint.rateLimitPerMinute);
+  const retryAfter = endpoint.rateLimitPerMinute ? await rateLimited(hub, endpoint.id, endpoint.rateLimitPerMinute) : null;
   if (retryAfter !== null) {
     return reply(hub, res, 'rate_limited', 429, { error: `rate limit of ${endpoint.rateLimitPerMinute} requests per minute exceeded`, retryAfterSeconds: retryAfter }, { 'retry-after': String(retryAfter) });
   }
@@ -114,7 +113,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
   if (immediate) replyWith(hub, res, 'accepted', immediate);
   else reply(hub, res, 'accepted', 202, { id: written.id });
   const accepted = { endpoint: { id: endpoint.id, orgId: endpoint.orgId, name: endpoint.name }, eventId: written.id, outcome: verification.outcome, dedupeKey, feedWritten: written.feedWritten };
-  afterResponse(hub, () => pipelineOf(hub).accept(accepted));
+  pipelineOf(hub).accept(accepted);
 }
 
 const writers = new WeakMap<Hub, EventWriter>();

@@ -6,7 +6,7 @@
 // feed lines are derived from them).
 import { markWebhookEventsDispatched, recordActivities } from '@patchbay/db';
 import type { Hub } from '../context.ts';
-import { startWebhookBatchWorkflow } from './dispatch.ts';
+import { afterResponse, startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
   endpoint: { id: string; orgId: string; name: string };
@@ -27,12 +27,15 @@ const MAX_BATCH = 2_000;
 const START_INTERVAL_MS = 500;
 
 export interface AcceptPipeline {
-  /** Resolves once the event's feed entry is written and its dispatch was tried. */
-  accept(event: AcceptedEvent): Promise<void>;
+  /**
+   * Queues the event. Its feed entry (if still to write) and its dispatch happen in this process's
+   * background work, which stopping the hub waits for (settleBackgroundWork).
+   */
+  accept(event: AcceptedEvent): void;
 }
 
 export function createAcceptPipeline(hub: Hub): AcceptPipeline {
-  const queue: Array<{ event: AcceptedEvent; done: () => void }> = [];
+  const queue: AcceptedEvent[] = [];
   let draining = false;
   /** Endpoints with an event left to the outbox: their later events wait behind it. */
   const stalled = new Set<string>();
@@ -48,7 +51,6 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
   let lastStartAt = 0;
 
   async function drain() {
-    draining = true;
     try {
       while (queue.length) {
         const wait = lastStartAt + START_INTERVAL_MS - Date.now();
@@ -56,11 +58,9 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
         lastStartAt = Date.now();
         const batch = queue.splice(0, MAX_BATCH);
         try {
-          await process(batch.map((b) => b.event));
+          await process(batch);
         } catch (err) {
           hub.logger.warn({ err, events: batch.length }, 'webhook events stay in the outbox: their dispatch failed');
-        } finally {
-          for (const b of batch) b.done();
         }
       }
     } finally {
@@ -111,10 +111,12 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
 
   return {
     accept(event) {
-      return new Promise<void>((done) => {
-        queue.push({ event, done });
-        if (!draining) void drain();
-      });
+      queue.push(event);
+      // One tracked task per drain, not one per event: the drain takes whatever arrives meanwhile.
+      if (!draining) {
+        draining = true;
+        afterResponse(hub, drain);
+      }
     },
   };
 }

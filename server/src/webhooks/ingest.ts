@@ -9,7 +9,8 @@ import type { Hub } from '../context.ts';
 /** Lower-cased names, first value of a repeated header. */
 export function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     const v = Array.isArray(value) ? value[0] : value;
     if (v !== undefined) out[name] = v;
   }
@@ -22,7 +23,9 @@ const SENSITIVE = /authorization|cookie|signature|secret|token|password|api-?key
 
 export function storedHeaders(headers: Record<string, string>, keyHeader: string | null): Record<string, string> {
   const skip = keyHeader?.toLowerCase();
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !SENSITIVE.test(name) && name !== skip));
+  const stored: Record<string, string> = {};
+  for (const name in headers) if (name !== skip && !SENSITIVE.test(name)) stored[name] = headers[name]!;
+  return stored;
 }
 
 /**

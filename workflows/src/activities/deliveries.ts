@@ -1,13 +1,13 @@
 // Activities of an outgoing webhook Delivery. The Delivery row is the source of truth (the
 // workflow carries its id only); each attempt signs, posts through the SSRF guard, and records
 // itself. Signing follows Standard Webhooks: HMAC-SHA256 over `<msg id>.<timestamp>.<body>`
-// with the base64 key after `whsec_`, as `v1,<base64>`; one signature per valid secret.
-// (The `standardwebhooks` package is a dependency of server/ only; the tests verify every
-// delivery with it.)
+// with the base64 key after `whsec_`, as `v1,<base64>`; one signature per valid secret, made by
+// the SDK's StandardWebhook (the `standardwebhooks` reference library; the tests verify every
+// delivery with the library itself).
 import { Context } from '@temporalio/activity';
 import { recordActivity, type Delivery, type WebhookSubscription } from '@patchbay/db';
 import { parseRetryAfter, PermanentError } from '@patchbay/sdk';
-import { Webhook } from 'standardwebhooks';
+import { StandardWebhook } from '@patchbay/sdk/webhooks';
 import { guardedFetch } from '../runtime/network-guard.ts';
 import type { ActivityDeps } from '../shared/deps.ts';
 
@@ -18,9 +18,9 @@ const BATCH_CONCURRENCY = 32;
 
 export const subscriptionSecretContext = (subscriptionId: string) => `webhook-subscription:${subscriptionId}`;
 
-/** One `v1,<base64>` signature per the Standard Webhooks spec, made by its reference library. */
+/** One `v1,<base64>` signature per the Standard Webhooks spec, made by its reference library (with Node's HMAC). */
 export function signStandardWebhook(secret: string, messageId: string, timestampSeconds: number, body: string): string {
-  return new Webhook(secret).sign(messageId, new Date(timestampSeconds * 1000), body);
+  return new StandardWebhook(secret).sign(messageId, new Date(timestampSeconds * 1000), body);
 }
 
 interface SentAttempt {

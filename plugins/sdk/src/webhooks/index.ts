@@ -26,3 +26,4 @@ export { VERIFICATION_SCHEMES, type VerificationScheme } from './schemes.ts';
 export { TOLERANCE_MS } from './types.ts';
 export { safeEqual } from './safe-equal.ts';
 export { twilioSignature } from './twilio.ts';
+export { StandardWebhook } from './standard-webhooks.ts';

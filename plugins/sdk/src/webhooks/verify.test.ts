@@ -6,7 +6,7 @@ import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as edSig
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { verifiers, type VerifyRequest } from './index.ts';
+import { StandardWebhook, verifiers, type VerifyRequest } from './index.ts';
 import { safeEqual } from './safe-equal.ts';
 
 const body = JSON.stringify({ event: 'lead.created', data: { id: 'lead_123', description: 'Interested in enterprise plan' } });
@@ -63,6 +63,31 @@ describe('STANDARD_WEBHOOKS (signed by the standardwebhooks library)', () => {
     expect(await verify(headersAt(new Date(Date.now() - 6 * 60_000)))).toMatchObject({ ok: false, reason: expect.stringMatching(/more than 5 minutes old/) });
     expect(await verify(headersAt(new Date(Date.now() + 6 * 60_000)))).toMatchObject({ ok: false, reason: expect.stringMatching(/in the future/) });
     expect(await verify({})).toMatchObject({ ok: false, reason: expect.stringMatching(/missing webhook-id/) });
+  });
+});
+
+describe('StandardWebhook (the library with Node’s HMAC)', () => {
+  it('signs byte for byte as the library does: any key, id, time and body (unicode, lone surrogates, Buffers)', () => {
+    const bodies = ['', body, 'héllo wörld ✓ 𝄞', 'lone \ud800 surrogate', 'x'.repeat(70_000)];
+    for (let i = 0; i < 40; i++) {
+      const key = randomBytes(1 + (i % 64)).toString('base64');
+      const secret = i % 2 ? `whsec_${key}` : key;
+      const at = new Date(1_600_000_000_000 + i * 987_654_321);
+      const id = `msg_${randomBytes(i % 9).toString('hex')}`;
+      const payload = bodies[i % bodies.length]!;
+      const reference = new Webhook(secret).sign(id, at, payload);
+      expect(new StandardWebhook(secret).sign(id, at, payload)).toBe(reference);
+      expect(new StandardWebhook(secret).sign(id, at, Buffer.from(payload))).toBe(new Webhook(secret).sign(id, at, Buffer.from(payload)));
+    }
+  });
+
+  it('verifies what the library signs, rejects what another key signs, and refuses the secrets the library refuses', () => {
+    const secret = `whsec_${randomBytes(24).toString('base64')}`;
+    const at = new Date();
+    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_1', at, body) };
+    expect(() => new StandardWebhook(secret).verify(body, headers)).not.toThrow();
+    expect(() => new StandardWebhook(`whsec_${randomBytes(24).toString('base64')}`).verify(body, headers)).toThrow(/No matching signature/);
+    for (const bad of ['whsec_', '', 'whsec_not base64!']) expect(() => new StandardWebhook(bad)).toThrow();
   });
 });
 
