@@ -55,9 +55,8 @@ export function dedupeKeyOf(scheme: VerificationScheme, headers: Record<string, 
 // rate-limiter-flexible's RateLimiterPostgres or RateLimiterRedis here (same interface).
 const limiters = new WeakMap<Hub, Map<number, RateLimiterMemory>>();
 
-/** null when allowed; otherwise the seconds until the next request is. */
-export async function rateLimited(hub: Hub, endpointId: string, perMinute: number | null): Promise<number | null> {
-  if (!perMinute) return null;
+/** An endpoint with a limit of perMinute requests: null when allowed, else the seconds until the next one is. */
+export async function rateLimited(hub: Hub, endpointId: string, perMinute: number): Promise<number | null> {
   let byLimit = limiters.get(hub);
   if (!byLimit) limiters.set(hub, (byLimit = new Map()));
   let limiter = byLimit.get(perMinute);
