@@ -137,12 +137,10 @@ function cannon(title: string, url: string, setupPath: string): Promise<autocann
   });
 }
 
-async function startBare(): Promise<{ url: string; received: () => number }> {
-  let received = 0;
+async function startBare(): Promise<{ url: string }> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      received++;
       res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' });
       res.end('{"ok":true}');
     });
@@ -155,7 +153,7 @@ async function startBare(): Promise<{ url: string; received: () => number }> {
       return new Promise((resolve) => server.close(resolve));
     },
   });
-  return { url, received: () => received };
+  return { url };
 }
 
 /**
