@@ -85,10 +85,23 @@ export function dedupeMapKey(endpointId: string, dedupeKey: string): string {
   return `${endpointId}\u0000${dedupeKey}`;
 }
 
-/** RECEIVED → DISPATCHED once their workflow is started (only from RECEIVED: it may be further along). */
+/**
+ * RECEIVED → DISPATCHED once their workflow is started (only from RECEIVED: it may be further
+ * along). A statement of its own, for callers inside a transaction (the outbox).
+ *
+ * The rows are found by primary key alone: the status is compared as text, so the planner can
+ * never use the (status, receivedAt) index here. With statistics taken before a backlog of
+ * RECEIVED rows grew (a Temporal outage, a young table), PostgreSQL chose that index, reading
+ * every RECEIVED entry and testing each against the id list: marking 2,000 events took 9.9 s
+ * with 371,500 waiting (60 ms by primary key).
+ */
+export function markWebhookEventsDispatchedSql(eventIds: string[]): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE "WebhookEvent" SET "status" = 'DISPATCHED', "dispatchedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    WHERE "id" = ANY(${eventIds}::text[]) AND "status"::text = 'RECEIVED'`;
+}
+
 export async function markWebhookEventsDispatched(db: Database, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  await db.sql(Prisma.sql`
-    UPDATE "WebhookEvent" SET "status" = 'DISPATCHED', "dispatchedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
-    WHERE "id" = ANY(${eventIds}::text[]) AND "status" = 'RECEIVED'`, { prepare: 'patchbay_mark_webhook_events_dispatched' });
+  await db.sql(markWebhookEventsDispatchedSql(eventIds), { prepare: 'patchbay_mark_webhook_events_dispatched' });
 }

@@ -14,6 +14,9 @@
 // On PostgreSQL a third server runs in the same run: the durable floor, the least any server can
 // do that answers only after committing the body (see startFloor). It is not Patchbay; it tells the
 // machine's share of the ratio (what a commit before the answer costs here) from the hub's own.
+// A second table says where each server's cost lands on the machine: CPU per answered request of
+// the serving thread, the rest of this process (autocannon), PostgreSQL, kernel threads and the
+// Temporal server, and the write-ahead log PostgreSQL wrote per request.
 //
 //   pnpm bench:ingest
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres pnpm bench:ingest
@@ -37,13 +40,17 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { Prisma } from '@patchbay/db';
 import { Webhook } from 'standardwebhooks';
 import {
+  CPU_GROUPS,
   cleanups,
+  type CpuGroup,
   envNumber,
   fmt,
   listen,
   loadAverage,
+  machineCpuSeconds,
   machineLine,
   mainThreadCpuSeconds,
   onInterrupt,
@@ -205,14 +212,30 @@ interface Measured {
   result: autocannon.Result;
   /** CPU seconds of the api thread during the load (null off Linux). */
   cpuSeconds: number | null;
+  /** CPU seconds of each group of processes during the load (null off Linux). */
+  machine: Record<CpuGroup, number> | null;
+  /** Bytes of PostgreSQL write-ahead log written during the load (null on PGlite). */
+  walBytes: number | null;
 }
 
-async function measured(title: string, url: string, setupPath: string, firstRequest = 0): Promise<Measured> {
+/** PostgreSQL's current write-ahead-log position, in bytes. */
+type WalPosition = () => Promise<number>;
+
+async function measured(title: string, url: string, setupPath: string, walPosition: WalPosition | null, firstRequest = 0): Promise<Measured> {
   process.env[FIRST_REQUEST_ENV] = String(firstRequest);
+  const walBefore = await walPosition?.();
+  const machineBefore = machineCpuSeconds();
   const before = mainThreadCpuSeconds();
   const result = await cannon(title, url, setupPath);
   const after = mainThreadCpuSeconds();
-  return { result, cpuSeconds: before === null || after === null ? null : after - before };
+  const machineAfter = machineCpuSeconds();
+  const walAfter = await walPosition?.();
+  return {
+    result,
+    cpuSeconds: before === null || after === null ? null : after - before,
+    machine: machineBefore && machineAfter ? (Object.fromEntries(CPU_GROUPS.map((g) => [g, machineAfter[g] - machineBefore[g]])) as Record<CpuGroup, number>) : null,
+    walBytes: walBefore === undefined || walAfter === undefined ? null : walAfter - walBefore,
+  };
 }
 
 /** One server's rounds, summed: totals, the mean of the per-second averages, the median p50, the worst p99. */
@@ -220,6 +243,11 @@ function combined(runs: Measured[]) {
   const sum = (f: (r: autocannon.Result) => number) => runs.reduce((total, run) => total + f(run.result), 0);
   const cpu = runs.every((run) => run.cpuSeconds !== null) ? runs.reduce((total, run) => total + run.cpuSeconds!, 0) : null;
   const total = sum((r) => r.requests.total);
+  const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, total);
+  const machine = runs.every((run) => run.machine)
+    ? (Object.fromEntries(CPU_GROUPS.map((g) => [g, perRequest(runs.reduce((t, run) => t + run.machine![g], 0))])) as Record<CpuGroup, number>)
+    : null;
+  const walBytes = runs.every((run) => run.walBytes !== null) ? runs.reduce((t, run) => t + run.walBytes!, 0) / Math.max(1, total) : null;
   return {
     reqPerSec: sum((r) => r.requests.average) / runs.length,
     total,
@@ -232,7 +260,10 @@ function combined(runs: Measured[]) {
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
     statusCodes: runs.map((run) => run.result.statusCodeStats),
-    cpuPerRequest: cpu === null ? null : (cpu * 1e6) / Math.max(1, total),
+    cpuPerRequest: cpu === null ? null : perRequest(cpu),
+    /** µs of CPU per answered request, by group of processes. */
+    machine,
+    walBytesPerRequest: walBytes,
   };
 }
 
@@ -240,6 +271,24 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Where each server's cost lands on this machine: CPU per answered request by group of processes, and WAL bytes. */
+function machineTable(servers: ReadonlyArray<readonly [string, ReturnType<typeof combined>]>): string[] {
+  // A process that ends during a run takes its CPU time with it: a group can come out slightly below zero.
+  const cell = (value: number | null | undefined) => (value === null || value === undefined ? '?' : fmt(Math.max(0, value), 0));
+  return [
+    'CPU per answered request across the machine (µs of user + system time, /proc), and PostgreSQL write-ahead log per request:',
+    table([
+      ['', 'api thread', 'rest of this process', 'PostgreSQL', 'kernel threads', 'Temporal', 'other', 'all', 'WAL bytes'],
+      ...servers.map(([name, r]) => {
+        const m = r.machine!;
+        const all = CPU_GROUPS.reduce((total, group) => total + m[group], 0);
+        return [name, cell(r.cpuPerRequest), cell(r.cpuPerRequest === null ? null : m['this process'] - r.cpuPerRequest), cell(m.PostgreSQL), cell(m.kernel), cell(m.Temporal), cell(m.other), cell(all), cell(r.walBytesPerRequest)];
+      }),
+    ]),
+    `(rest of this process: autocannon's worker thread, libuv's pool, V8's helpers; kernel threads: disk writeback, interrupts; ${os.cpus().length} CPUs give ${fmt(os.cpus().length * 1e6, 0)} µs of CPU per second in all)`,
+  ];
 }
 
 async function gql<T>(url: string, token: string, query: string): Promise<T> {
@@ -300,6 +349,10 @@ async function main(): Promise<boolean> {
   // The load's events only (not the probe's): their webhook-ids start with msg_bench_.
   const loadEvents = { endpointId, dedupeKey: { startsWith: 'msg_bench_' } };
 
+  const walPosition: WalPosition | null =
+    db.kind === 'postgres'
+      ? async () => Number((await db.sql<{ bytes: string }>(Prisma.sql`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS "bytes"`))[0]!.bytes)
+      : null;
   const bare = await startBare();
   const floor = db.kind === 'postgres' ? await startFloor(db.url!) : null;
   const bareRuns: Measured[] = [];
@@ -309,14 +362,14 @@ async function main(): Promise<boolean> {
   let firstRequest = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`round ${round}/${ROUNDS}: bare node:http, ${DURATION} s`);
-    bareRuns.push(await measured('bare', `${bare.url}/hooks/${endpointId}`, setupPath));
+    bareRuns.push(await measured('bare', `${bare.url}/hooks/${endpointId}`, setupPath, walPosition));
     if (floor) {
       progress(`round ${round}/${ROUNDS}: durable floor, ${DURATION} s`);
-      floorRuns.push(await measured('floor', `${floor.url}/hooks/${endpointId}`, setupPath));
+      floorRuns.push(await measured('floor', `${floor.url}/hooks/${endpointId}`, setupPath, walPosition));
     }
     progress(`round ${round}/${ROUNDS}: hub /hooks/${endpointId}, ${DURATION} s`);
     const statementsBefore = statements();
-    const run = await measured('ours', `${hubUrl}${hookPath}`, setupPath, firstRequest);
+    const run = await measured('ours', `${hubUrl}${hookPath}`, setupPath, walPosition, firstRequest);
     statementsDuring += statements() - statementsBefore;
     oursRuns.push(run);
     // Past every id this round may have taken (a connection can prepare a request it never sends).
@@ -385,6 +438,7 @@ async function main(): Promise<boolean> {
       ...(floorAll ? [row('durable floor: INSERT → 202', floorAll)] : []),
     ]),
     `(over ${ROUNDS} round(s): req/s is the mean of autocannon's per-second averages, p50 the median, p99 and max the worst round's; latency has 1 ms resolution; api µs/req: CPU of the thread serving the requests, /proc)`,
+    ...(ours.machine ? ['', ...machineTable([[`hub (role ${ROLE})`, ours], ['bare', bareAll], ...(floorAll ? [['durable floor', floorAll] as const] : [])])] : []),
     `per round, req/s   hub ${perSecond(oursRuns)}   bare ${perSecond(bareRuns)}${floorRuns.length ? `   floor ${perSecond(floorRuns)}` : ''}   hub/bare ${roundRatios.map((r) => fmt(r, 3)).join(' / ')}`,
     ...(floorAll
       ? [

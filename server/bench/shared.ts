@@ -182,7 +182,6 @@ export function machineLine(): string {
   return `machine    ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 }
 
-/** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
 /**
  * CPU seconds (user + system) this process's main thread has used, from /proc (Linux; null
  * elsewhere). Unlike wall-clock rates it barely moves when other processes share the cores, so
@@ -190,14 +189,54 @@ export function machineLine(): string {
  */
 export function mainThreadCpuSeconds(): number | null {
   try {
-    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
 }
+
+/** utime + stime of a /proc stat line: the 12th and 13th fields after the command name (which may hold spaces). */
+function statCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export const CPU_GROUPS = ['this process', 'PostgreSQL', 'Temporal', 'kernel', 'other'] as const;
+export type CpuGroup = (typeof CPU_GROUPS)[number];
+
+/**
+ * CPU seconds used so far by every process on this machine, grouped: this process (all its
+ * threads, autocannon's worker included, exited ones too), PostgreSQL's processes, the Temporal
+ * server, kernel threads (disk writeback, interrupts) and the rest. Null off Linux. The
+ * difference over a run, per request, shows where a server's cost lands beyond its own thread.
+ */
+export function machineCpuSeconds(): Record<CpuGroup, number> | null {
+  const totals = Object.fromEntries(CPU_GROUPS.map((group) => [group, 0])) as Record<CpuGroup, number>;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const group: CpuGroup =
+        Number(pid) === process.pid ? 'this process'
+        : name === 'postgres' ? 'PostgreSQL'
+        : name === 'temporal' ? 'Temporal'
+        : fs.readFileSync(`/proc/${pid}/cmdline`).length === 0 ? 'kernel'
+        : 'other';
+      totals[group] += statCpuSeconds(stat);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return totals;
+}
+
+/** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
 
 export const loadAverage = () => os.loadavg().map((n) => fmt(n, 2)).join(' / ');
 

@@ -21,7 +21,7 @@
 //
 // Order: rows are dispatched in (receivedAt, id) order per endpoint. Processing order is the
 // workflow's business: endpoints with `options.ordered` process strictly one event at a time.
-import { markWebhookEventsDispatched } from '@patchbay/db';
+import { markWebhookEventsDispatched, markWebhookEventsDispatchedSql } from '@patchbay/db';
 import { isTemporalReachable } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { settleBackgroundWork, startWebhookEventWorkflow } from './dispatch.ts';
@@ -86,7 +86,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
         const started = await dispatchInOrder(rows);
         // Through the same transaction: the rows are locked by it.
         if (started.length) {
-          await tx.webhookEvent.updateMany({ where: { id: { in: started }, status: 'RECEIVED' }, data: { status: 'DISPATCHED', dispatchedAt: new Date() } });
+          await tx.$executeRaw(markWebhookEventsDispatchedSql(started));
         }
         return started.length;
       },

@@ -63,6 +63,7 @@ export interface FinishInput {
 }
 
 const UNFINISHED = ['RECEIVED', 'DISPATCHED'] as const;
+const isUnfinished = (status: string) => (UNFINISHED as readonly string[]).includes(status);
 
 /**
  * A triage batch writes hundreds of rows in one transaction; on a busy machine (a worker catching
@@ -291,7 +292,9 @@ export function createWebhookActivities(deps: ActivityDeps) {
      * deleted events are in neither list.
      */
     async triageWebhookEvents(eventIds: string[]): Promise<{ route: string[]; finished: number }> {
-      const events = await prisma.webhookEvent.findMany({ where: { id: { in: eventIds }, status: { in: [...UNFINISHED] } }, include: { endpoint: true } });
+      // By id alone, the status checked here: see markWebhookEventsDispatchedSql for what a status
+      // condition lets the planner do once a backlog outgrows the statistics.
+      const events = (await prisma.webhookEvent.findMany({ where: { id: { in: eventIds } }, include: { endpoint: true } })).filter((e) => isUnfinished(e.status));
       const flowTargets = await prisma.flow.findMany({
         where: { orgId: { in: [...new Set(events.map((e) => e.orgId))] }, enabled: true, deletedAt: null, triggerType: 'WEBHOOK', triggerRef: { in: events.map((e) => e.endpointId) } },
         select: { triggerType: true, triggerRef: true },
