@@ -65,7 +65,7 @@ describe('the webhook outbox', () => {
     for (const id of ids) events.push(await waitForEvent(hub, id, (s) => s === 'PROCESSED' || s === 'FAILED', 120_000));
     expect(events.map((e) => e.status)).toEqual(Array(5).fill('PROCESSED'));
     expect(events.map((e) => (e.output as { payload: { n: number } }).payload.n)).toEqual([1, 2, 3, 4, 5]);
-    // Dispatched oldest first, and (ordered endpoint) processed one after the other in that order.
+    // Dispatched oldest first (one batch, in order), and (ordered endpoint) processed one after the other in that order.
     const byDispatch = [...events].sort((a, b) => a.dispatchedAt!.getTime() - b.dispatchedAt!.getTime() || 0).map((e) => e.id);
     expect(byDispatch).toEqual(ids);
     const byProcessing = [...events].sort((a, b) => a.processedAt!.getTime() - b.processedAt!.getTime()).map((e) => e.id);
@@ -74,4 +74,40 @@ describe('the webhook outbox', () => {
     expect(hub.logs.some((l) => l.includes('dispatched webhook events from the outbox'))).toBe(true);
     await until('readiness', async () => (await fetch(`${hub.url}/readyz`)).ok, 30_000);
   }, 240_000);
+
+  it('hands a backlog back to Temporal in batch workflows, not one workflow start per event', async () => {
+    const created = await hub.data(CreateEndpoint, { input: { name: 'backlog', verification: 'NONE' } }, org.tokens.ADMIN);
+    const { url } = created.createWebhookEndpoint.endpoint;
+    await temporal!.stop();
+    temporal = undefined;
+
+    const ids: string[] = [];
+    for (let n = 0; n < BACKLOG; n++) {
+      const res = await postHook(hub, url, JSON.stringify({ n }));
+      expect(res.status).toBe(202);
+      ids.push(res.body.id as string);
+    }
+    // Past the grace period, so that one round takes them all.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const backAt = new Date();
+    temporal = await startTemporalDevServer({ port, uiPort: null, searchAttributes: SEARCH_ATTRIBUTES });
+    await until(
+      'the backlog processed',
+      async () => (await hub.db.prisma.webhookEvent.count({ where: { id: { in: ids }, status: 'PROCESSED' } })) === BACKLOG,
+      120_000,
+    );
+    const { client } = hub.hub.temporal;
+    const batches = await client.workflow.count(`WorkflowType = 'webhookBatchWorkflow' AND StartTime >= '${backAt.toISOString()}'`);
+    expect(batches.count).toBeGreaterThan(0);
+    expect(batches.count).toBeLessThanOrEqual(3);
+    // Nothing to route (no target, not ordered): the batch finished them, no event got a workflow of its own.
+    const single = await client.workflow.count(`WorkflowType = 'webhookEventWorkflow' AND StartTime >= '${backAt.toISOString()}'`);
+    expect(single.count).toBe(0);
+    const rows = await hub.db.prisma.webhookEvent.findMany({ where: { id: { in: ids } }, orderBy: { receivedAt: 'asc' } });
+    expect(rows.map((row) => (row.output as { payload: { n: number } }).payload.n)).toEqual(ids.map((_, n) => n));
+    expect(rows.every((row) => row.dispatchedAt && row.dispatchedAt >= row.receivedAt)).toBe(true);
+  }, 240_000);
 });
+
+/** Events accepted while Temporal is down in the backlog test. */
+const BACKLOG = 300;

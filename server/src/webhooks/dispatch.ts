@@ -1,34 +1,16 @@
-// Starting an event's workflow. The workflow id is derived from the event
-// (`webhook-event/<eventId>`) and starts are REJECT_DUPLICATE, so dispatching an event twice —
-// the request path and the outbox racing, or a retried sweep — never routes it twice.
-import { webhookBatchWorkflowId, webhookEventWorkflowId, type WebhookBatchInput, type WebhookEventWorkflowInput } from '@patchbay/workflows';
+// Starting accepted events' workflow: one `webhook-batch/…` for many events, by the request path
+// and by the outbox alike. Dispatching an event twice — the two racing, or a retried sweep —
+// never routes it twice: the batch finishes only unfinished events, and each event it routes
+// gets the workflow id `webhook-event/<eventId>`, started REJECT_DUPLICATE.
+import { webhookBatchWorkflowId, type WebhookBatchInput } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 
 /** How long one start may take; when Temporal is down the outbox tries again later. */
 const START_DEADLINE_MS = 5_000;
 
-export async function startWebhookEventWorkflow(hub: Hub, eventId: string): Promise<void> {
-  const { temporal } = hub;
-  try {
-    await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      temporal.client.workflow.start('webhookEventWorkflow', {
-        workflowId: webhookEventWorkflowId(eventId),
-        taskQueue: temporal.taskQueue,
-        args: [{ eventId, searchAttributes: temporal.searchAttributes } satisfies WebhookEventWorkflowInput],
-        // A finished execution keeps its id (for the namespace's retention): no second routing.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
-  } catch (err) {
-    // Already started (or finished) by an earlier dispatch: that is success.
-    if ((err as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
-  }
-}
-
 /**
- * Starts one `webhook-batch/…` workflow for many accepted events (the request path's fast
- * path): it finishes those with nothing to route and starts `webhook-event/<id>` for the others.
- * Dispatching an event again later (the outbox) is harmless: the per-event id is the guard.
+ * Starts one `webhook-batch/…` workflow for many accepted events: it finishes those with nothing
+ * to route and starts `webhook-event/<id>` for the others, in the order given.
  */
 export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[]): Promise<void> {
   const { temporal } = hub;
