@@ -50,7 +50,8 @@ import {
   fmt,
   listen,
   loadAverage,
-  machineCpuSeconds,
+  machineCpuDelta,
+  machineCpuSnapshot,
   machineLine,
   mainThreadCpuSeconds,
   onInterrupt,
@@ -224,16 +225,16 @@ type WalPosition = () => Promise<number>;
 async function measured(title: string, url: string, setupPath: string, walPosition: WalPosition | null, firstRequest = 0): Promise<Measured> {
   process.env[FIRST_REQUEST_ENV] = String(firstRequest);
   const walBefore = await walPosition?.();
-  const machineBefore = machineCpuSeconds();
+  const machineBefore = machineCpuSnapshot();
   const before = mainThreadCpuSeconds();
   const result = await cannon(title, url, setupPath);
   const after = mainThreadCpuSeconds();
-  const machineAfter = machineCpuSeconds();
+  const machineAfter = machineCpuSnapshot();
   const walAfter = await walPosition?.();
   return {
     result,
     cpuSeconds: before === null || after === null ? null : after - before,
-    machine: machineBefore && machineAfter ? (Object.fromEntries(CPU_GROUPS.map((g) => [g, machineAfter[g] - machineBefore[g]])) as Record<CpuGroup, number>) : null,
+    machine: machineBefore && machineAfter ? machineCpuDelta(machineBefore, machineAfter) : null,
     walBytes: walBefore === undefined || walAfter === undefined ? null : walAfter - walBefore,
   };
 }
@@ -275,8 +276,7 @@ function median(values: number[]): number {
 
 /** Where each server's cost lands on this machine: CPU per answered request by group of processes, and WAL bytes. */
 function machineTable(servers: ReadonlyArray<readonly [string, ReturnType<typeof combined>]>): string[] {
-  // A process that ends during a run takes its CPU time with it: a group can come out slightly below zero.
-  const cell = (value: number | null | undefined) => (value === null || value === undefined ? '?' : fmt(Math.max(0, value), 0));
+  const cell = (value: number | null | undefined) => (value === null || value === undefined ? '?' : fmt(value, 0));
   return [
     'CPU per answered request across the machine (µs of user + system time, /proc), and PostgreSQL write-ahead log per request:',
     table([

@@ -204,14 +204,16 @@ function statCpuSeconds(stat: string): number {
 export const CPU_GROUPS = ['this process', 'PostgreSQL', 'Temporal', 'kernel', 'other'] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
 
+/** CPU seconds used so far by each process on this machine, with its group. */
+export type CpuSnapshot = Map<number, { group: CpuGroup; seconds: number }>;
+
 /**
- * CPU seconds used so far by every process on this machine, grouped: this process (all its
- * threads, autocannon's worker included, exited ones too), PostgreSQL's processes, the Temporal
- * server, kernel threads (disk writeback, interrupts) and the rest. Null off Linux. The
- * difference over a run, per request, shows where a server's cost lands beyond its own thread.
+ * CPU seconds used so far by every process on this machine, each in its group: this process (all
+ * its threads, autocannon's worker included, exited ones too), PostgreSQL's processes, the
+ * Temporal server, kernel threads (disk writeback, interrupts) and the rest. Null off Linux.
  */
-export function machineCpuSeconds(): Record<CpuGroup, number> | null {
-  const totals = Object.fromEntries(CPU_GROUPS.map((group) => [group, 0])) as Record<CpuGroup, number>;
+export function machineCpuSnapshot(): CpuSnapshot | null {
+  const snapshot: CpuSnapshot = new Map();
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -228,12 +230,24 @@ export function machineCpuSeconds(): Record<CpuGroup, number> | null {
         : name === 'temporal' ? 'Temporal'
         : fs.readFileSync(`/proc/${pid}/cmdline`).length === 0 ? 'kernel'
         : 'other';
-      totals[group] += statCpuSeconds(stat);
+      snapshot.set(Number(pid), { group, seconds: statCpuSeconds(stat) });
     } catch {
       // The process ended meanwhile.
     }
   }
-  return totals;
+  return snapshot;
+}
+
+/**
+ * CPU seconds each group used between two snapshots: the growth of every process alive at the
+ * end (from zero for one started meanwhile). A process that ended meanwhile is left out — its
+ * time in between is unknown, and subtracting its whole life (an idle database connection
+ * closed during the run) would make a group negative.
+ */
+export function machineCpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<CpuGroup, number> {
+  const delta = Object.fromEntries(CPU_GROUPS.map((group) => [group, 0])) as Record<CpuGroup, number>;
+  for (const [pid, { group, seconds }] of after) delta[group] += seconds - (before.get(pid)?.seconds ?? 0);
+  return delta;
 }
 
 /** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
