@@ -40,7 +40,6 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { Prisma } from '@patchbay/db';
 import { Webhook } from 'standardwebhooks';
 import {
   CPU_GROUPS,
@@ -222,6 +221,13 @@ interface Measured {
 /** PostgreSQL's current write-ahead-log position, in bytes. */
 type WalPosition = () => Promise<number>;
 
+/** Reads the WAL position on a connection of its own, so the hub's statement count leaves it out. */
+function walReader(databaseUrl: string): WalPosition {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  cleanups.push({ what: 'closing the WAL reader', undo: () => pool.end() });
+  return async () => Number((await pool.query<{ bytes: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`)).rows[0]!.bytes);
+}
+
 async function measured(title: string, url: string, setupPath: string, walPosition: WalPosition | null, firstRequest = 0): Promise<Measured> {
   process.env[FIRST_REQUEST_ENV] = String(firstRequest);
   const walBefore = await walPosition?.();
@@ -349,10 +355,7 @@ async function main(): Promise<boolean> {
   // The load's events only (not the probe's): their webhook-ids start with msg_bench_.
   const loadEvents = { endpointId, dedupeKey: { startsWith: 'msg_bench_' } };
 
-  const walPosition: WalPosition | null =
-    db.kind === 'postgres'
-      ? async () => Number((await db.sql<{ bytes: string }>(Prisma.sql`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS "bytes"`))[0]!.bytes)
-      : null;
+  const walPosition = db.kind === 'postgres' ? walReader(db.url!) : null;
   const bare = await startBare();
   const floor = db.kind === 'postgres' ? await startFloor(db.url!) : null;
   const bareRuns: Measured[] = [];

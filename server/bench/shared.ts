@@ -251,7 +251,6 @@ export function machineCpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record
 }
 
 /** The 1/5/15-minute OS load average, e.g. `1.23 / 1.92 / 2.33`. */
-
 export const loadAverage = () => os.loadavg().map((n) => fmt(n, 2)).join(' / ');
 
 export function table(rows: string[][]): string {
