@@ -6,7 +6,7 @@
 // feed lines are derived from them).
 import { markWebhookEventsDispatched, recordActivities } from '@patchbay/db';
 import type { Hub } from '../context.ts';
-import { afterResponse, startWebhookBatchWorkflow } from './dispatch.ts';
+import { afterResponse, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
   endpoint: { id: string; orgId: string; name: string };
@@ -17,7 +17,6 @@ export interface AcceptedEvent {
   feedWritten: boolean;
 }
 
-const MAX_BATCH = 2_000;
 /**
  * The least time between two workflow starts. Each start costs the Temporal server the same
  * whatever it carries (its dev server: ~13 ms of CPU, measured at 1, 5 and 20 starts/s), so
@@ -54,9 +53,9 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
     try {
       while (queue.length) {
         const wait = lastStartAt + START_INTERVAL_MS - Date.now();
-        if (wait > 0 && queue.length < MAX_BATCH) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0 && queue.length < MAX_EVENTS_PER_BATCH) await new Promise((resolve) => setTimeout(resolve, wait));
         lastStartAt = Date.now();
-        const batch = queue.splice(0, MAX_BATCH);
+        const batch = queue.splice(0, MAX_EVENTS_PER_BATCH);
         try {
           await process(batch);
         } catch (err) {

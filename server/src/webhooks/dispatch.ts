@@ -5,6 +5,12 @@
 import { webhookBatchWorkflowId, type WebhookBatchInput } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 
+/**
+ * The most events one `webhook-batch/…` workflow carries, for the request path and the outbox
+ * alike: their ids are its input (about 60 kB at this size), and Temporal payloads stay small.
+ */
+export const MAX_EVENTS_PER_BATCH = 2_000;
+
 /** How long one start may take; when Temporal is down the outbox tries again later. */
 const START_DEADLINE_MS = 5_000;
 

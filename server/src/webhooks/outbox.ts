@@ -28,7 +28,7 @@
 import { markWebhookEventsDispatched, markWebhookEventsDispatchedSql } from '@patchbay/db';
 import { isTemporalReachable } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
-import { settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
+import { MAX_EVENTS_PER_BATCH, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
 
 export interface OutboxOptions {
@@ -36,32 +36,28 @@ export interface OutboxOptions {
   intervalMs?: number;
   /** Rows younger than this belong to the request path (default 5 s). */
   graceMs?: number;
-  /** Events per round, started as one batch workflow (default 2,000, as the request path's batches). */
+  /** Events per round, started as one batch workflow (default MAX_EVENTS_PER_BATCH, as the request path's batches). */
   batchSize?: number;
 }
 
 export type OutboxDispatcher = Sweeper;
 
-interface Pending {
-  id: string;
-}
-
 export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): OutboxDispatcher {
   const intervalMs = options.intervalMs ?? 1_000;
   const graceMs = options.graceMs ?? 5_000;
-  const batchSize = options.batchSize ?? 2_000;
+  const batchSize = options.batchSize ?? MAX_EVENTS_PER_BATCH;
   const logger = hub.logger.child({ component: 'webhook-outbox' });
   const { prisma } = hub.db;
 
   /** Starts one batch workflow for these events; false when it could not be started now. */
-  async function dispatch(rows: Pending[]): Promise<boolean> {
-    if (rows.length === 0) return false;
+  async function dispatch(ids: string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
     try {
-      await startWebhookBatchWorkflow(hub, rows.map((row) => row.id));
+      await startWebhookBatchWorkflow(hub, ids);
       return true;
     } catch (err) {
-      if (await isTemporalReachable(hub.temporal)) logger.error({ err, events: rows.length }, 'could not dispatch webhook events; will retry');
-      else logger.warn({ pending: rows.length }, 'Temporal is unreachable; webhook events stay in the outbox until it is back');
+      if (await isTemporalReachable(hub.temporal)) logger.error({ err, events: ids.length }, 'could not dispatch webhook events; will retry');
+      else logger.warn({ pending: ids.length }, 'Temporal is unreachable; webhook events stay in the outbox until it is back');
       return false;
     }
   }
@@ -69,16 +65,17 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   async function sweepPostgres(cutoff: Date): Promise<number> {
     return prisma.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<Pending[]>`
+        const rows = await tx.$queryRaw<Array<{ id: string }>>`
           SELECT "id" FROM "WebhookEvent"
           WHERE "status" = 'RECEIVED' AND "receivedAt" < ${cutoff}
           ORDER BY "receivedAt", "id"
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
-        if (!(await dispatch(rows))) return 0;
+        const ids = rows.map((row) => row.id);
+        if (!(await dispatch(ids))) return 0;
         // Through the same transaction: the rows are locked by it.
-        await tx.$executeRaw(markWebhookEventsDispatchedSql(rows.map((row) => row.id)));
-        return rows.length;
+        await tx.$executeRaw(markWebhookEventsDispatchedSql(ids));
+        return ids.length;
       },
       { maxWait: 10_000, timeout: 10 * 60_000 },
     );
@@ -91,9 +88,10 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
       take: batchSize,
       select: { id: true },
     });
-    if (!(await dispatch(rows))) return 0;
-    await markWebhookEventsDispatched(hub.db, rows.map((row) => row.id));
-    return rows.length;
+    const ids = rows.map((row) => row.id);
+    if (!(await dispatch(ids))) return 0;
+    await markWebhookEventsDispatched(hub.db, ids);
+    return ids.length;
   }
 
   async function sweep(): Promise<number> {
