@@ -739,7 +739,10 @@ async function spawnDevServer(
   liveChildren.add(child);
 
   const tail: string[] = [];
+  // A Go panic ends in a long goroutine dump: its first line, the reason, is kept apart.
+  let panicLine: string | undefined;
   const onLine = (line: string) => {
+    if (!panicLine && line.startsWith('panic:')) panicLine = line;
     tail.push(line);
     if (tail.length > 40) tail.shift();
     args.log?.(line);
@@ -767,7 +770,7 @@ async function spawnDevServer(
     return sleep(50).then(() => {
       const reason = spawnError ? spawnError.message : `exit code ${child.exitCode ?? child.signalCode}`;
       throw new Error(
-        `The Temporal dev server (${binary.path}) stopped before it was ready (${reason}). Its last output:\n${tail.join('\n')}`,
+        `The Temporal dev server (${binary.path}) stopped before it was ready (${reason}).${panicLine && !tail.includes(panicLine) ? ` ${panicLine}` : ''} Its last output:\n${tail.join('\n')}`,
       );
     });
   }) as Promise<never>;
