@@ -86,8 +86,37 @@ export function dedupeMapKey(endpointId: string, dedupeKey: string): string {
 }
 
 /**
- * RECEIVED → DISPATCHED once their workflow is started (only from RECEIVED: it may be further
- * along). A statement of its own, for callers inside a transaction (the outbox).
+ * A batch about to be handed to Temporal: one WebhookDispatch row naming its workflow and events,
+ * committed before the start. Its events stay RECEIVED (no update of each row: on the ingest path
+ * that update cost about as much database CPU as storing the event); the row tells the outbox they
+ * are in flight, and the batch's triage deletes it.
+ */
+export function recordWebhookDispatchSql(workflowId: string, eventIds: string[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "WebhookDispatch" ("workflowId", "eventIds", "createdAt")
+    VALUES (${workflowId}, ${eventIds}::text[], (now() AT TIME ZONE 'UTC')::timestamp(3))
+    ON CONFLICT ("workflowId") DO NOTHING`;
+}
+
+export async function recordWebhookDispatch(db: Database, workflowId: string, eventIds: string[]): Promise<void> {
+  await db.sql(recordWebhookDispatchSql(workflowId, eventIds), { prepare: 'patchbay_record_webhook_dispatch' });
+}
+
+/** The batch is no longer in flight: its workflow was not started, or its triage is done. */
+export function forgetWebhookDispatchSql(workflowId: string): Prisma.Sql {
+  return Prisma.sql`DELETE FROM "WebhookDispatch" WHERE "workflowId" = ${workflowId}`;
+}
+
+/**
+ * A condition on a WebhookEvent aliased `e`: it is in no batch in flight. (A hashed set of the
+ * few in-flight batches' ids, not a scan of each batch per event.)
+ */
+export const NOT_IN_FLIGHT = Prisma.sql`e."id" NOT IN (SELECT unnest(d."eventIds") FROM "WebhookDispatch" d)`;
+
+/**
+ * RECEIVED → DISPATCHED (only from RECEIVED: it may be further along): by a batch's triage for the
+ * events it routes, and by an event's workflow when it begins. A statement of its own, for
+ * callers inside a transaction.
  *
  * The rows are found by primary key alone: the status is compared as text, so the planner can
  * never use the (status, receivedAt) index here. With statistics taken before a backlog of

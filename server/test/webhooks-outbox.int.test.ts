@@ -1,7 +1,10 @@
 // Durable acknowledgement: while Temporal is down, webhooks are still accepted (202 after the
 // row is committed) and wait in the outbox as RECEIVED; when Temporal is back on the same
 // address, the api's outbox dispatcher starts their workflows and they are processed, in order.
-import { SEARCH_ATTRIBUTES } from '@patchbay/workflows';
+// Batches in flight are recorded (WebhookDispatch): the outbox leaves their events alone while the
+// batch's workflow runs, and dispatches them again once it does not.
+import { randomUUID } from 'node:crypto';
+import { SEARCH_ATTRIBUTES, webhookBatchWorkflowId } from '@patchbay/workflows';
 import { startTemporalDevServer, type TemporalDevServer } from '@patchbay/workflows/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHub, type TestOrg } from './harness.ts';
@@ -15,7 +18,7 @@ let port: number;
 beforeAll(async () => {
   temporal = await startTemporalDevServer({ port: 0, uiPort: null, searchAttributes: SEARCH_ATTRIBUTES });
   port = Number(temporal.address.split(':').pop());
-  hub = await TestHub.start({ env: { TEMPORAL_ADDRESS: temporal.address }, webhookOutbox: { intervalMs: 250, graceMs: 1_000 } });
+  hub = await TestHub.start({ env: { TEMPORAL_ADDRESS: temporal.address }, webhookOutbox: { intervalMs: 250, graceMs: 1_000, staleDispatchMs: 1_500 } });
   org = await hub.createOrg('outbox');
 }, 180_000);
 
@@ -106,7 +109,45 @@ describe('the webhook outbox', () => {
     const rows = await hub.db.prisma.webhookEvent.findMany({ where: { id: { in: ids } }, orderBy: { receivedAt: 'asc' } });
     expect(rows.map((row) => (row.output as { payload: { n: number } }).payload.n)).toEqual(ids.map((_, n) => n));
     expect(rows.every((row) => row.dispatchedAt && row.dispatchedAt >= row.receivedAt)).toBe(true);
+    // Every batch's triage deleted its record.
+    expect(await hub.db.prisma.webhookDispatch.count({ where: { eventIds: { hasSome: ids } } })).toBe(0);
   }, 240_000);
+
+  it('leaves the events of a running batch alone, and dispatches again those of a batch with no running workflow', async () => {
+    const created = await hub.data(CreateEndpoint, { input: { name: 'in flight', verification: 'NONE' } }, org.tokens.ADMIN);
+    const endpointId = created.createWebhookEndpoint.endpoint.url.split('/').pop()!;
+    const { orgId } = await hub.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } });
+    // The states a crash or a slow worker leave behind, written as the api writes them.
+    const longAgo = new Date(Date.now() - 60_000);
+    const accepted = async (n: number) =>
+      (await hub.db.prisma.webhookEvent.create({ data: { orgId, endpointId, headers: {}, rawBody: JSON.stringify({ n }), contentType: 'application/json', verification: 'accepted (NONE)', receivedAt: longAgo } })).id;
+
+    // Recorded, then the api died before starting the batch: no such workflow.
+    const orphaned = [await accepted(1), await accepted(2)];
+    await hub.db.prisma.webhookDispatch.create({ data: { workflowId: webhookBatchWorkflowId(orphaned), eventIds: orphaned, createdAt: longAgo } });
+    // Recorded and started, not yet taken up by a worker (its task queue is one nobody polls).
+    const inFlight = [await accepted(3)];
+    const { client } = hub.hub.temporal;
+    const batch = await client.workflow.start('webhookBatchWorkflow', { workflowId: webhookBatchWorkflowId(inFlight), taskQueue: `nobody-${randomUUID()}`, args: [{ eventIds: inFlight }] });
+    await hub.db.prisma.webhookDispatch.create({ data: { workflowId: batch.workflowId, eventIds: inFlight, createdAt: longAgo } });
+
+    for (const id of orphaned) expect((await waitForEvent(hub, id, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
+    expect(await hub.db.prisma.webhookDispatch.count({ where: { workflowId: webhookBatchWorkflowId(orphaned) } })).toBe(0);
+    expect(hub.logs.some((l) => l.includes('a recorded webhook batch has no running workflow'))).toBe(true);
+
+    // The running batch was checked and kept, and its event left waiting for it — also after
+    // several more rounds past the grace period.
+    await until('the running batch checked', async () => (await hub.db.prisma.webhookDispatch.findUnique({ where: { workflowId: batch.workflowId } }))?.checkedAt != null, 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await hub.db.prisma.webhookEvent.findUniqueOrThrow({ where: { id: inFlight[0]! } })).status).toBe('RECEIVED');
+    expect((await client.workflow.count(`WorkflowId STARTS_WITH '${batch.workflowId}/'`)).count).toBe(0);
+
+    // An operator terminates it: at its next check the record goes, and the event is dispatched
+    // again under a new batch id (the terminated one's stays taken).
+    await batch.terminate('stands in for a batch that will never finish');
+    expect((await waitForEvent(hub, inFlight[0]!, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
+    expect((await client.workflow.count(`WorkflowId STARTS_WITH '${batch.workflowId}/outbox-'`)).count).toBe(1);
+  }, 120_000);
 });
 
 /** Events accepted while Temporal is down in the backlog test. */

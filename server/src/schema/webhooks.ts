@@ -10,7 +10,11 @@ import { createWebhookEndpoint, deleteWebhookEndpoint, updateWebhookEndpoint, we
 import { globalId, localId } from './ids.ts';
 
 export const VerificationSchemeEnum = builder.enumType(VerificationScheme, { name: 'VerificationScheme' });
-export const WebhookEventStatusEnum = builder.enumType(WebhookEventStatus, { name: 'WebhookEventStatus' });
+export const WebhookEventStatusEnum = builder.enumType(WebhookEventStatus, {
+  name: 'WebhookEventStatus',
+  description:
+    'RECEIVED: stored and acknowledged, on its way through Temporal (or waiting in the outbox while Temporal is down); DISPATCHED: being routed to its target; PROCESSED or FAILED: done',
+});
 
 /** The stored target, with the connection's global id (what the API takes and gives). */
 function publicTarget(target: unknown): unknown {

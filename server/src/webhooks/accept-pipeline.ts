@@ -1,12 +1,14 @@
 // What follows a 202, for many events at once: one webhook-batch workflow started for all of
-// them, and one UPDATE marking them DISPATCHED. If that start fails, they stay RECEIVED for the
-// outbox. Their `webhook.received` feed entries were written with them, except in organizations
-// with flows triggered by domain events: those are recorded here, by the general path, in one
-// transaction (not flushed before the commit returns: the events themselves are durable, the
-// feed lines are derived from them).
-import { markWebhookEventsDispatched, recordActivities } from '@patchbay/db';
+// them, recorded first as one WebhookDispatch row (the events themselves stay RECEIVED; the row
+// tells the outbox they are in flight). If the start fails, the row goes and the events are the
+// outbox's. Their `webhook.received` feed entries were written with them, except in
+// organizations with flows triggered by domain events: those are recorded here, by the general
+// path, in one transaction (not flushed before the commit returns: the events themselves are
+// durable, the feed lines are derived from them).
+import { forgetWebhookDispatchSql, NOT_IN_FLIGHT, recordActivities, recordWebhookDispatch } from '@patchbay/db';
+import { webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
-import { afterResponse, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
+import { afterResponse, eventsLeftUndispatched, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
   endpoint: { id: string; orgId: string; name: string };
@@ -43,7 +45,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
   async function hasEarlierUndispatched(eventId: string): Promise<boolean> {
     const rows = await hub.db.prisma.$queryRaw<unknown[]>`
       SELECT 1 FROM "WebhookEvent" e JOIN "WebhookEvent" me ON me."id" = ${eventId} AND e."endpointId" = me."endpointId"
-      WHERE e."status" = 'RECEIVED' AND (e."receivedAt", e."id") < (me."receivedAt", me."id") LIMIT 1`;
+      WHERE e."status" = 'RECEIVED' AND (e."receivedAt", e."id") < (me."receivedAt", me."id") AND ${NOT_IN_FLIGHT} LIMIT 1`;
     return rows.length > 0;
   }
 
@@ -94,18 +96,26 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       }
       eligible.push(eventId);
     }
+    // Held back: the outbox's, after the events they wait behind.
+    if (heldBack.size) eventsLeftUndispatched(hub);
     if (eligible.length === 0) return;
+    const workflowId = webhookBatchWorkflowId(eligible);
     try {
+      // Recorded before the start: a batch started and never recorded could be dispatched again by
+      // the outbox (harmless, but twice the work); one recorded and never started (this process
+      // died in between) is found by the outbox, whose workflow check drops the record.
+      await recordWebhookDispatch(hub.db, workflowId, eligible);
       // One workflow for the whole flush, not one per event: the Temporal server's work per
       // accepted request is what bounded ingest.
-      await startWebhookBatchWorkflow(hub, eligible);
+      await startWebhookBatchWorkflow(hub, eligible, workflowId);
     } catch (err) {
       // The outbox dispatcher picks them (and these endpoints' later events) up when Temporal answers again.
       for (const { endpoint, eventId } of events) if (eligible.includes(eventId)) stalled.add(endpoint.id);
       hub.logger.warn({ err, events: eligible.length }, 'webhook events stay in the outbox: their workflow could not be started now');
-      return;
+      // Not in flight: the outbox may have them at once (else it drops the record once it is stale).
+      await hub.db.sql(forgetWebhookDispatchSql(workflowId)).catch(() => undefined);
+      eventsLeftUndispatched(hub);
     }
-    await markWebhookEventsDispatched(hub.db, eligible);
   }
 
   return {

@@ -16,14 +16,15 @@ const START_DEADLINE_MS = 5_000;
 
 /**
  * Starts one `webhook-batch/…` workflow for many accepted events: it finishes those with nothing
- * to route and starts `webhook-event/<id>` for the others, in the order given.
+ * to route and starts `webhook-event/<id>` for the others, in the order given. The caller has
+ * recorded the batch (recordWebhookDispatch) under the same workflow id.
  */
-export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[]): Promise<void> {
+export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[], workflowId = webhookBatchWorkflowId(eventIds)): Promise<void> {
   const { temporal } = hub;
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
       temporal.client.workflow.start('webhookBatchWorkflow', {
-        workflowId: webhookBatchWorkflowId(eventIds),
+        workflowId,
         taskQueue: temporal.taskQueue,
         args: [{ eventIds, searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -49,4 +50,17 @@ export function afterResponse(hub: Hub, work: () => Promise<unknown>): void {
 export async function settleBackgroundWork(hub: Hub): Promise<void> {
   const set = inflight.get(hub);
   while (set?.size) await Promise.allSettled([...set]);
+}
+
+// The request path tells its process's outbox when a batch could not be dispatched: the outbox
+// looks for unrecorded events only now and then otherwise (a crash's leftovers), and these are
+// its to send as soon as they are past its grace period.
+const undispatchedListeners = new WeakMap<Hub, () => void>();
+
+export function onEventsLeftUndispatched(hub: Hub, listener: () => void): void {
+  undispatchedListeners.set(hub, listener);
+}
+
+export function eventsLeftUndispatched(hub: Hub): void {
+  undispatchedListeners.get(hub)?.();
 }

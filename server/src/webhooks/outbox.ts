@@ -1,15 +1,25 @@
 // The webhook outbox dispatcher. Why it exists: an event is acknowledged (202) as soon as its
 // row is committed, and that must hold even while Temporal is unreachable. So:
 //
-// 1. The request path commits the event (status RECEIVED), answers 202, then starts a workflow
-//    for it (with the other events accepted meanwhile) and marks it DISPATCHED. Normally
-//    nothing else happens here.
-// 2. If that start failed (Temporal down, the process died in between), the row stays
-//    RECEIVED. This sweeper, started by every api process, looks every `intervalMs` for
-//    RECEIVED rows older than `graceMs` (younger ones are the request path's) and starts one
-//    `webhook-batch` workflow for up to `batchSize` of them, oldest first, as the request path
-//    does: a backlog left by an outage goes back to Temporal thousands at a time, not one
-//    workflow start per event. An unreachable Temporal ends the round; the rows wait.
+// 1. The request path commits the event (status RECEIVED), answers 202, then records a batch of
+//    the events accepted meanwhile (one WebhookDispatch row) and starts its workflow. The
+//    events stay RECEIVED until the batch's triage finishes them (or marks DISPATCHED those it
+//    routes) and deletes the record. Normally nothing else happens here.
+// 2. If that start failed (Temporal down), the record is deleted and the rows stay RECEIVED.
+//    This sweeper, started by every api process, looks every `intervalMs` for RECEIVED rows
+//    older than `graceMs` (younger ones are the request path's) that no recorded batch holds,
+//    and dispatches up to `batchSize` of them the same way, oldest first: a backlog left by an
+//    outage goes back to Temporal thousands at a time, not one workflow start per event. An
+//    unreachable Temporal ends the round; the rows wait.
+// 3. A record can outlive its purpose: the process died between recording and starting, or the
+//    workflow was terminated before its triage. Records older than `staleDispatchMs` are checked
+//    with Temporal: one whose workflow is not running is deleted, which hands its events to 2.
+//
+// Looking for unrecorded events (2) reads every RECEIVED row past the grace period, and while a
+// worker catches up on a backlog those are many, all recorded. So it runs when there is reason
+// to: at the first round, when the request path of this process failed to dispatch, while the
+// last look found some, after a record was dropped — and otherwise every `staleDispatchMs`
+// (what a process that died between committing and recording left behind).
 //
 // It owns no business logic: it only re-tries the dispatch. Retries of the work itself,
 // routing, transforms and targets are the workflow's (durable means Temporal); dispatching an
@@ -17,18 +27,18 @@
 // something to route gets the workflow id `webhook-event/<id>`, REJECT_DUPLICATE).
 //
 // Several api processes: on PostgreSQL each round claims its rows with
-// `SELECT … FOR UPDATE SKIP LOCKED` inside a transaction, so two processes never start the same
-// batch, and marks them DISPATCHED in the same transaction. PGlite is one process with one
-// connection: a plain query is enough there, and a long transaction would block every other
+// `SELECT … FOR UPDATE SKIP LOCKED` inside a transaction, and records their batch in the same
+// transaction, so two processes do not start the same events. PGlite is one process with one
+// connection: plain queries are enough there, and a long transaction would block every other
 // query of the process.
 //
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { markWebhookEventsDispatched, markWebhookEventsDispatchedSql } from '@patchbay/db';
-import { isTemporalReachable } from '@patchbay/workflows';
+import { NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
+import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
-import { MAX_EVENTS_PER_BATCH, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
+import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
 
 export interface OutboxOptions {
@@ -38,7 +48,16 @@ export interface OutboxOptions {
   graceMs?: number;
   /** Events per round, started as one batch workflow (default MAX_EVENTS_PER_BATCH, as the request path's batches). */
   batchSize?: number;
+  /**
+   * A recorded batch this old (or this long since its last check) has its workflow checked, and
+   * unrecorded events are looked for at least this often (default 30 s).
+   */
+  staleDispatchMs?: number;
 }
+
+/** Recorded batches checked with Temporal per round (one describe call each). */
+const STALE_CHECKS_PER_ROUND = 20;
+const DESCRIBE_DEADLINE_MS = 5_000;
 
 export type OutboxDispatcher = Sweeper;
 
@@ -46,14 +65,21 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   const intervalMs = options.intervalMs ?? 1_000;
   const graceMs = options.graceMs ?? 5_000;
   const batchSize = options.batchSize ?? MAX_EVENTS_PER_BATCH;
+  const staleDispatchMs = options.staleDispatchMs ?? 30_000;
   const logger = hub.logger.child({ component: 'webhook-outbox' });
   const { prisma } = hub.db;
 
+  /** When to look for unrecorded events next (see above); 0: at the next round. */
+  let nextLookAt = 0;
+  /** When the events of the request path's failed dispatches are past the grace period. */
+  let failedDue: number[] = [];
+  onEventsLeftUndispatched(hub, () => void failedDue.push(Date.now() + graceMs + 1));
+
   /** Starts one batch workflow for these events; false when it could not be started now. */
-  async function dispatch(ids: string[]): Promise<boolean> {
+  async function dispatch(ids: string[], workflowId: string): Promise<boolean> {
     if (ids.length === 0) return false;
     try {
-      await startWebhookBatchWorkflow(hub, ids);
+      await startWebhookBatchWorkflow(hub, ids, workflowId);
       return true;
     } catch (err) {
       if (await isTemporalReachable(hub.temporal)) logger.error({ err, events: ids.length }, 'could not dispatch webhook events; will retry');
@@ -62,19 +88,21 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     }
   }
 
+  /** RECEIVED, past the grace period, in no recorded batch: oldest first. */
+  const waiting = (cutoff: Date, limit: number, lock: Prisma.Sql = Prisma.empty) => Prisma.sql`
+    SELECT e."id" FROM "WebhookEvent" e
+    WHERE e."status" = 'RECEIVED' AND e."receivedAt" < ${cutoff} AND ${NOT_IN_FLIGHT}
+    ORDER BY e."receivedAt", e."id"
+    LIMIT ${limit} ${lock}`;
+
   async function sweepPostgres(cutoff: Date): Promise<number> {
     return prisma.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<Array<{ id: string }>>`
-          SELECT "id" FROM "WebhookEvent"
-          WHERE "status" = 'RECEIVED' AND "receivedAt" < ${cutoff}
-          ORDER BY "receivedAt", "id"
-          LIMIT ${batchSize}
-          FOR UPDATE SKIP LOCKED`;
-        const ids = rows.map((row) => row.id);
-        if (!(await dispatch(ids))) return 0;
-        // Through the same transaction: the rows are locked by it.
-        await tx.$executeRaw(markWebhookEventsDispatchedSql(ids));
+        const ids = (await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, Prisma.sql`FOR UPDATE OF e SKIP LOCKED`))).map((row) => row.id);
+        const workflowId = webhookBatchWorkflowId(ids, new Date());
+        if (!(await dispatch(ids, workflowId))) return 0;
+        // Committed with the claim: the rows are locked by this transaction until then.
+        await tx.$executeRaw(recordWebhookDispatchSql(workflowId, ids));
         return ids.length;
       },
       { maxWait: 10_000, timeout: 10 * 60_000 },
@@ -82,23 +110,61 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   }
 
   async function sweepPglite(cutoff: Date): Promise<number> {
-    const rows = await prisma.webhookEvent.findMany({
-      where: { status: 'RECEIVED', receivedAt: { lt: cutoff } },
-      orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
-      take: batchSize,
-      select: { id: true },
-    });
-    const ids = rows.map((row) => row.id);
-    if (!(await dispatch(ids))) return 0;
-    await markWebhookEventsDispatched(hub.db, ids);
+    const ids = (await prisma.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize))).map((row) => row.id);
+    const workflowId = webhookBatchWorkflowId(ids, new Date());
+    if (!(await dispatch(ids, workflowId))) return 0;
+    await recordWebhookDispatch(hub.db, workflowId, ids);
     return ids.length;
   }
 
+  /** Whether the workflow runs: null when Temporal could not say. */
+  async function isRunning(workflowId: string): Promise<boolean | null> {
+    try {
+      const { status } = await hub.temporal.connection.withDeadline(Date.now() + DESCRIBE_DEADLINE_MS, () => hub.temporal.client.workflow.getHandle(workflowId).describe());
+      return status.name === 'RUNNING';
+    } catch (err) {
+      return (err as Error)?.name === 'WorkflowNotFoundError' ? false : null;
+    }
+  }
+
+  /** Deletes stale records whose workflow is not running: their events are waiting again. */
+  async function dropStaleDispatches(): Promise<void> {
+    const stale = new Date(Date.now() - staleDispatchMs);
+    const records = await prisma.webhookDispatch.findMany({
+      where: { OR: [{ checkedAt: null, createdAt: { lt: stale } }, { checkedAt: { lt: stale } }] },
+      orderBy: { createdAt: 'asc' },
+      take: STALE_CHECKS_PER_ROUND,
+      select: { workflowId: true, eventIds: true },
+    });
+    for (const { workflowId, eventIds } of records) {
+      const running = await isRunning(workflowId);
+      if (running === null) return;
+      // Many: its triage may have deleted it meanwhile.
+      if (running) {
+        await prisma.webhookDispatch.updateMany({ where: { workflowId }, data: { checkedAt: new Date() } });
+      } else {
+        await prisma.webhookDispatch.deleteMany({ where: { workflowId } });
+        nextLookAt = 0;
+        logger.warn({ workflowId, events: eventIds.length }, 'a recorded webhook batch has no running workflow; its unfinished events go back to the outbox');
+      }
+    }
+  }
+
   async function sweep(): Promise<number> {
-    const cutoff = new Date(Date.now() - graceMs);
-    // A cheap indexed probe first, so an idle hub opens no transaction.
-    const any = await prisma.webhookEvent.findFirst({ where: { status: 'RECEIVED', receivedAt: { lt: cutoff } }, select: { id: true } });
-    if (!any) return 0;
+    await dropStaleDispatches();
+    const now = Date.now();
+    if (now < nextLookAt && !failedDue.some((due) => due <= now)) return 0;
+    // This look covers every failure due by now.
+    failedDue = failedDue.filter((due) => due > now);
+    const cutoff = new Date(now - graceMs);
+    // A probe first, so that finding nothing opens no transaction.
+    const any = await prisma.$queryRaw<unknown[]>(waiting(cutoff, 1));
+    if (any.length === 0) {
+      nextLookAt = now + staleDispatchMs;
+      return 0;
+    }
+    // Found some: look again next round, whether or not they could be dispatched now.
+    nextLookAt = 0;
     const count = hub.db.kind === 'postgres' ? await sweepPostgres(cutoff) : await sweepPglite(cutoff);
     if (count) logger.info({ count }, 'dispatched webhook events from the outbox');
     return count;

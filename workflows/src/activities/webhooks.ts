@@ -4,7 +4,7 @@
 // activity or a duplicate dispatch never does the work twice.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, fanOutActivities, markWebhookEventsDispatched, Prisma, queueFlowRunsWithEntries, recordActivity, recordRunEvent, writeActivities, type FlowRunRequest, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
+import { announceRunChange, fanOutActivities, forgetWebhookDispatchSql, markWebhookEventsDispatched, markWebhookEventsDispatchedSql, Prisma, queueFlowRunsWithEntries, recordActivity, recordRunEvent, writeActivities, type FlowRunRequest, type Run, type WebhookEndpoint, type WebhookEvent } from '@patchbay/db';
 import { applyMapping, createHttpClient, executeTriggerRequest, isPluginError, parseTriggerBody, PermanentError, type Mapping } from '@patchbay/sdk';
 import { loadConnection } from '../runtime/actions.ts';
 import { neutralise, renderEventTemplates } from '../runtime/scoped-templates.ts';
@@ -304,7 +304,6 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const order = new Map(eventIds.map((id, index) => [id, index]));
       const route = events.filter((e) => !quiet(e)).sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((e) => e.id);
       const done = events.filter(quiet);
-      if (done.length === 0) return { route, finished: 0 };
       const now = new Date();
       // Parsed before the transaction opens: it holds row locks only for the writes.
       const outputs = done.map((event) => {
@@ -316,12 +315,22 @@ export function createWebhookActivities(deps: ActivityDeps) {
         }
         return { id: event.id, output: JSON.stringify({ payload }) };
       });
+      // The batch's record (see WebhookDispatch) goes with the events' state change: from this
+      // commit on, every event is finished or DISPATCHED, so the outbox needs no record to leave
+      // them alone. (An older batch, started before records existed, has none: nothing deleted.)
+      const workflowId = Context.current().info.workflowExecution?.workflowId;
       const finished = await prisma.$transaction(async (tx) => {
-        const updated = await tx.$queryRaw<Array<{ id: string }>>`
-          UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
-          FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
-          WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
-          RETURNING e."id"`;
+        if (route.length) await tx.$executeRaw(markWebhookEventsDispatchedSql(route));
+        const updated = outputs.length
+          ? await tx.$queryRaw<Array<{ id: string }>>`
+              UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
+              FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
+              WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
+              RETURNING e."id"`
+          : [];
+        // After the updates, which waited for any outbox transaction holding these rows: its record is
+        // committed by now, and goes too. (One that slips past is dropped by the outbox's check.)
+        if (workflowId) await tx.$executeRaw(forgetWebhookDispatchSql(workflowId));
         const ids = new Set(updated.map((u) => u.id));
         const rows = await writeActivities(
           tx,
@@ -334,7 +343,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
               data: { endpointId: event.endpointId, eventId: event.id, target: 'none' },
             })),
         );
-        await fanOutActivities(tx, rows);
+        if (rows.length) await fanOutActivities(tx, rows);
         return ids.size;
       }, TRIAGE_TRANSACTION);
       return { route, finished };

@@ -59,8 +59,11 @@ export interface WebhookBatchInput {
   searchAttributes?: boolean;
 }
 
-export function webhookBatchWorkflowId(eventIds: string[]): string {
-  return `webhook-batch/${eventIds[0]}+${eventIds.length}`;
+export function webhookBatchWorkflowId(eventIds: string[], redispatchedAt?: Date): string {
+  const id = `webhook-batch/${eventIds[0]}+${eventIds.length}`;
+  // The outbox's: an earlier batch of the same events may have closed without finishing them
+  // (terminated by an operator), and its id stays taken for the namespace's retention.
+  return redispatchedAt ? `${id}/outbox-${redispatchedAt.getTime().toString(36)}` : id;
 }
 
 /** One token-lifecycle workflow per OAuth connection: `connection-tokens/<connectionId>`. */
