@@ -40,6 +40,8 @@ describe('the webhook outbox', () => {
     const first = await postHook(hub, url, JSON.stringify({ n: 0 }));
     expect(first.status).toBe(202);
     expect((await waitForEvent(hub, first.body.id as string)).status).toBe('PROCESSED');
+    // Its batch was recorded while in flight, and the record went with the triage.
+    await until('the batch record gone', async () => (await hub.db.prisma.webhookDispatch.count({ where: { eventIds: { has: first.body.id as string } } })) === 0, 10_000);
 
     await temporal!.stop();
     temporal = undefined;
