@@ -35,7 +35,7 @@
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
+import { forgetWebhookDispatchSql, NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -111,10 +111,14 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
 
   async function sweepPglite(cutoff: Date): Promise<number> {
     const ids = (await prisma.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize))).map((row) => row.id);
+    if (ids.length === 0) return 0;
     const workflowId = webhookBatchWorkflowId(ids, new Date());
-    if (!(await dispatch(ids, workflowId))) return 0;
+    // Recorded first, as the request path does: with no transaction around the two, the batch's
+    // triage could otherwise run before the record exists and leave it behind.
     await recordWebhookDispatch(hub.db, workflowId, ids);
-    return ids.length;
+    if (await dispatch(ids, workflowId)) return ids.length;
+    await prisma.$executeRaw(forgetWebhookDispatchSql(workflowId));
+    return 0;
   }
 
   /** Whether the workflow runs: null when Temporal could not say. */
