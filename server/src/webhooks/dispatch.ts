@@ -2,7 +2,7 @@
 // and by the outbox alike. Dispatching an event twice — the two racing, or a retried sweep —
 // never routes it twice: the batch finishes only unfinished events, and each event it routes
 // gets the workflow id `webhook-event/<eventId>`, started REJECT_DUPLICATE.
-import { webhookBatchWorkflowId, type WebhookBatchInput } from '@patchbay/workflows';
+import type { WebhookBatchInput } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 
 /**
@@ -17,9 +17,9 @@ const START_DEADLINE_MS = 5_000;
 /**
  * Starts one `webhook-batch/…` workflow for many accepted events: it finishes those with nothing
  * to route and starts `webhook-event/<id>` for the others, in the order given. The caller has
- * recorded the batch (recordWebhookDispatch) under the same workflow id.
+ * recorded the batch (recordWebhookDispatch) under this workflow id (webhookBatchWorkflowId).
  */
-export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[], workflowId = webhookBatchWorkflowId(eventIds)): Promise<void> {
+export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[], workflowId: string): Promise<void> {
   const { temporal } = hub;
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>

@@ -77,7 +77,6 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
 
   /** Starts one batch workflow for these events; false when it could not be started now. */
   async function dispatch(ids: string[], workflowId: string): Promise<boolean> {
-    if (ids.length === 0) return false;
     try {
       await startWebhookBatchWorkflow(hub, ids, workflowId);
       return true;
@@ -99,6 +98,8 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     return prisma.$transaction(
       async (tx) => {
         const ids = (await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, Prisma.sql`FOR UPDATE OF e SKIP LOCKED`))).map((row) => row.id);
+        // Another process may hold them all.
+        if (ids.length === 0) return 0;
         const workflowId = webhookBatchWorkflowId(ids, new Date());
         if (!(await dispatch(ids, workflowId))) return 0;
         // Committed with the claim: the rows are locked by this transaction until then.
