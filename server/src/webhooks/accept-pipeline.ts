@@ -107,7 +107,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       await recordWebhookDispatch(hub.db, workflowId, eligible);
       // One workflow for the whole flush, not one per event: the Temporal server's work per
       // accepted request is what bounded ingest.
-      await startWebhookBatchWorkflow(hub, eligible, workflowId);
+      await startWebhookBatchWorkflow(hub, workflowId);
     } catch (err) {
       // The outbox dispatcher picks them (and these endpoints' later events) up when Temporal answers again.
       for (const { endpoint, eventId } of events) if (eligible.includes(eventId)) stalled.add(endpoint.id);

@@ -7,7 +7,7 @@ import type { Hub } from '../context.ts';
 
 /**
  * The most events one `webhook-batch/…` workflow carries, for the request path and the outbox
- * alike: their ids are its input (about 60 kB at this size), and Temporal payloads stay small.
+ * alike: their ids are recorded in one row (about 60 kB at this size).
  */
 export const MAX_EVENTS_PER_BATCH = 2_000;
 
@@ -15,18 +15,19 @@ export const MAX_EVENTS_PER_BATCH = 2_000;
 const START_DEADLINE_MS = 5_000;
 
 /**
- * Starts one `webhook-batch/…` workflow for many accepted events: it finishes those with nothing
- * to route and starts `webhook-event/<id>` for the others, in the order given. The caller has
- * recorded the batch (recordWebhookDispatch) under this workflow id (webhookBatchWorkflowId).
+ * Starts one `webhook-batch/…` workflow for many accepted events, recorded by the caller under
+ * this workflow id (recordWebhookDispatch, webhookBatchWorkflowId): the workflow reads their ids
+ * from that row (so up to 2,000 ids do not travel through Temporal's history), finishes those
+ * with nothing to route and starts `webhook-event/<id>` for the others, in the order given.
  */
-export async function startWebhookBatchWorkflow(hub: Hub, eventIds: string[], workflowId: string): Promise<void> {
+export async function startWebhookBatchWorkflow(hub: Hub, workflowId: string): Promise<void> {
   const { temporal } = hub;
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
       temporal.client.workflow.start('webhookBatchWorkflow', {
         workflowId,
         taskQueue: temporal.taskQueue,
-        args: [{ eventIds, searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
+        args: [{ searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     );

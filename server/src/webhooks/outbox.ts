@@ -2,9 +2,10 @@
 // row is committed, and that must hold even while Temporal is unreachable. So:
 //
 // 1. The request path commits the event (status RECEIVED), answers 202, then records a batch of
-//    the events accepted meanwhile (one WebhookDispatch row) and starts its workflow. The
-//    events stay RECEIVED until the batch's triage finishes them (or marks DISPATCHED those it
-//    routes) and deletes the record. Normally nothing else happens here.
+//    the events accepted meanwhile (one WebhookDispatch row, which the workflow reads its ids
+//    from) and starts its workflow. The events stay RECEIVED until the batch's triage finishes
+//    them (or marks DISPATCHED those it routes); the record goes once the batch is done.
+//    Normally nothing else happens here.
 // 2. If that start failed (Temporal down), the record is deleted and the rows stay RECEIVED.
 //    This sweeper, started by every api process, looks every `intervalMs` for RECEIVED rows
 //    older than `graceMs` (younger ones are the request path's) that no recorded batch holds,
@@ -27,10 +28,9 @@
 // something to route gets the workflow id `webhook-event/<id>`, REJECT_DUPLICATE).
 //
 // Several api processes: on PostgreSQL each round claims its rows with
-// `SELECT … FOR UPDATE SKIP LOCKED` inside a transaction, and records their batch in the same
-// transaction, so two processes do not start the same events. PGlite is one process with one
-// connection: plain queries are enough there, and a long transaction would block every other
-// query of the process.
+// `SELECT … FOR UPDATE SKIP LOCKED` and records their batch in the same transaction, then starts
+// it, so two processes do not start the same events. PGlite is one process with one connection:
+// plain queries are enough there.
 //
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
@@ -75,14 +75,14 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   let failedDue: number[] = [];
   onEventsLeftUndispatched(hub, () => void failedDue.push(Date.now() + graceMs + 1));
 
-  /** Starts one batch workflow for these events; false when it could not be started now. */
-  async function dispatch(ids: string[], workflowId: string): Promise<boolean> {
+  /** Starts the recorded batch's workflow; false when it could not be started now. */
+  async function dispatch(workflowId: string, events: number): Promise<boolean> {
     try {
-      await startWebhookBatchWorkflow(hub, ids, workflowId);
+      await startWebhookBatchWorkflow(hub, workflowId);
       return true;
     } catch (err) {
-      if (await isTemporalReachable(hub.temporal)) logger.error({ err, events: ids.length }, 'could not dispatch webhook events; will retry');
-      else logger.warn({ pending: ids.length }, 'Temporal is unreachable; webhook events stay in the outbox until it is back');
+      if (await isTemporalReachable(hub.temporal)) logger.error({ err, events }, 'could not dispatch webhook events; will retry');
+      else logger.warn({ pending: events }, 'Temporal is unreachable; webhook events stay in the outbox until it is back');
       return false;
     }
   }
@@ -94,32 +94,21 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     ORDER BY e."receivedAt", e."id"
     LIMIT ${limit} ${lock}`;
 
-  async function sweepPostgres(cutoff: Date): Promise<number> {
-    return prisma.$transaction(
-      async (tx) => {
-        const ids = (await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, Prisma.sql`FOR UPDATE OF e SKIP LOCKED`))).map((row) => row.id);
-        // Another process may hold them all.
-        if (ids.length === 0) return 0;
-        const workflowId = webhookBatchWorkflowId(ids, new Date());
-        if (!(await dispatch(ids, workflowId))) return 0;
-        // Committed with the claim: the rows are locked by this transaction until then.
-        await tx.$executeRaw(recordWebhookDispatchSql(workflowId, ids));
-        return ids.length;
-      },
-      { maxWait: 10_000, timeout: 10 * 60_000 },
-    );
-  }
-
-  async function sweepPglite(cutoff: Date): Promise<number> {
-    const ids = (await prisma.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize))).map((row) => row.id);
-    if (ids.length === 0) return 0;
-    const workflowId = webhookBatchWorkflowId(ids, new Date());
-    // Recorded first, as the request path does: with no transaction around the two, the batch's
-    // triage could otherwise run before the record exists and leave it behind.
-    await recordWebhookDispatch(hub.db, workflowId, ids);
-    if (await dispatch(ids, workflowId)) return ids.length;
-    await prisma.$executeRaw(forgetWebhookDispatchSql(workflowId));
-    return 0;
+  /** Up to batchSize waiting events, recorded as one batch (committed before its start, as the request path does). */
+  async function claim(cutoff: Date): Promise<{ ids: string[]; workflowId: string } | null> {
+    const batchOf = (ids: string[]) => (ids.length ? { ids, workflowId: webhookBatchWorkflowId(ids, new Date()) } : null);
+    if (hub.db.kind !== 'postgres') {
+      const batch = batchOf((await prisma.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize))).map((row) => row.id));
+      if (batch) await recordWebhookDispatch(hub.db, batch.workflowId, batch.ids);
+      return batch;
+    }
+    // Locked until the record commits with them, so that no other process claims them meanwhile
+    // (and none does after: they are recorded). An empty claim: another process holds them all.
+    return prisma.$transaction(async (tx) => {
+      const batch = batchOf((await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, Prisma.sql`FOR UPDATE OF e SKIP LOCKED`))).map((row) => row.id));
+      if (batch) await tx.$executeRaw(recordWebhookDispatchSql(batch.workflowId, batch.ids));
+      return batch;
+    });
   }
 
   /** Whether the workflow runs: null when Temporal could not say. */
@@ -170,9 +159,14 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     }
     // Found some: look again next round, whether or not they could be dispatched now.
     nextLookAt = 0;
-    const count = hub.db.kind === 'postgres' ? await sweepPostgres(cutoff) : await sweepPglite(cutoff);
-    if (count) logger.info({ count }, 'dispatched webhook events from the outbox');
-    return count;
+    const batch = await claim(cutoff);
+    if (!batch) return 0;
+    if (!(await dispatch(batch.workflowId, batch.ids.length))) {
+      await prisma.$executeRaw(forgetWebhookDispatchSql(batch.workflowId));
+      return 0;
+    }
+    logger.info({ count: batch.ids.length }, 'dispatched webhook events from the outbox');
+    return batch.ids.length;
   }
 
   return startSweeper({

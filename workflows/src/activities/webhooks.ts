@@ -72,6 +72,13 @@ const isUnfinished = (status: string) => (UNFINISHED as readonly string[]).inclu
 const TRIAGE_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
 const FORWARD_TIMEOUT_MS = 15_000;
 
+/** The workflow this activity runs for (activities here always run for one). */
+function currentWorkflowId(): string {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw ApplicationFailure.nonRetryable('This activity runs only inside a workflow', 'PermanentError');
+  return execution.workflowId;
+}
+
 export function targetKind(target: unknown): TargetKind {
   if (target && typeof target === 'object') {
     if ('action' in target) return 'action';
@@ -116,13 +123,73 @@ export function createWebhookActivities(deps: ActivityDeps) {
     return event;
   }
 
+  /**
+   * A batch's triage: events with nothing to route (no target, no flow, endpoint not ordered)
+   * are finished here, together — PROCESSED with their payload and feed entries, in one
+   * transaction; the others are answered, each to get a workflow of its own. Finished or
+   * deleted events are in neither list. `recordToForget(route)` names the WebhookDispatch row to
+   * delete with these state changes, if any.
+   */
+  async function triageBatch(eventIds: string[], recordToForget: (route: string[]) => string | undefined): Promise<{ route: string[]; finished: number }> {
+    // By id alone, the status checked here: see markWebhookEventsDispatchedSql for what a status
+    // condition lets the planner do once a backlog outgrows the statistics.
+    const events = (await prisma.webhookEvent.findMany({ where: { id: { in: eventIds } }, include: { endpoint: true } })).filter((e) => isUnfinished(e.status));
+    const flowTargets = await prisma.flow.findMany({
+      where: { orgId: { in: [...new Set(events.map((e) => e.orgId))] }, enabled: true, deletedAt: null, triggerType: 'WEBHOOK', triggerRef: { in: events.map((e) => e.endpointId) } },
+      select: { triggerType: true, triggerRef: true },
+    });
+    const quiet = (event: (typeof events)[number]) =>
+      targetKind(event.endpoint.target) === 'none' && !isOrdered(event.endpoint) && !flowTargets.some((f) => f.triggerType === 'WEBHOOK' && f.triggerRef === event.endpointId);
+    const order = new Map(eventIds.map((id, index) => [id, index]));
+    const route = events.filter((e) => !quiet(e)).sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((e) => e.id);
+    const done = events.filter(quiet);
+    const now = new Date();
+    // Parsed before the transaction opens: it holds row locks only for the writes.
+    const outputs = done.map((event) => {
+      let payload: unknown = null;
+      try {
+        payload = mappedPayload(event, event.endpoint.transform);
+      } catch {
+        // Kept as received: the endpoint has no transform to fail, so this is a body it cannot parse.
+      }
+      return { id: event.id, output: JSON.stringify({ payload }) };
+    });
+    const finished = await prisma.$transaction(async (tx) => {
+      if (route.length) await tx.$executeRaw(markWebhookEventsDispatchedSql(route));
+      const updated = outputs.length
+        ? await tx.$queryRaw<Array<{ id: string }>>`
+            UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
+            FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
+            WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
+            RETURNING e."id"`
+        : [];
+      const forget = recordToForget(route);
+      if (forget) await tx.$executeRaw(forgetWebhookDispatchSql(forget));
+      const ids = new Set(updated.map((u) => u.id));
+      const rows = await writeActivities(
+        tx,
+        done
+          .filter((event) => ids.has(event.id))
+          .map((event) => ({
+            orgId: event.orgId,
+            type: 'webhook.processed',
+            message: `Webhook event on "${event.endpoint.name}" processed`,
+            data: { endpointId: event.endpointId, eventId: event.id, target: 'none' },
+          })),
+      );
+      if (rows.length) await fanOutActivities(tx, rows);
+      return ids.size;
+    }, TRIAGE_TRANSACTION);
+    return { route, finished };
+  }
+
   return {
     async beginWebhookEvent(eventId: string): Promise<BeginResult> {
       const event = await load(eventId);
       if (!event) return { state: 'gone' };
       if (!(UNFINISHED as readonly string[]).includes(event.status)) return { state: 'done' };
       if (event.status === 'RECEIVED') {
-        // Normally the dispatcher marked it already; it may have crashed right after starting us.
+        // Its batch's triage marked it; a workflow started by an older version may find it RECEIVED.
         await markWebhookEventsDispatched(db, [eventId]);
       }
       if (isOrdered(event.endpoint)) {
@@ -285,68 +352,28 @@ export function createWebhookActivities(deps: ActivityDeps) {
       }
     },
 
-    /**
-     * A batch's triage: events with nothing to route (no target, no flow, endpoint not ordered)
-     * are finished here, together — PROCESSED with their payload and feed entries, in one
-     * transaction; the others are answered, each to get a workflow of its own. Finished or
-     * deleted events are in neither list.
-     */
+    /** The triage of a batch that carries its event ids (started before batches were recorded by id). */
     async triageWebhookEvents(eventIds: string[]): Promise<{ route: string[]; finished: number }> {
-      // By id alone, the status checked here: see markWebhookEventsDispatchedSql for what a status
-      // condition lets the planner do once a backlog outgrows the statistics.
-      const events = (await prisma.webhookEvent.findMany({ where: { id: { in: eventIds } }, include: { endpoint: true } })).filter((e) => isUnfinished(e.status));
-      const flowTargets = await prisma.flow.findMany({
-        where: { orgId: { in: [...new Set(events.map((e) => e.orgId))] }, enabled: true, deletedAt: null, triggerType: 'WEBHOOK', triggerRef: { in: events.map((e) => e.endpointId) } },
-        select: { triggerType: true, triggerRef: true },
-      });
-      const quiet = (event: (typeof events)[number]) =>
-        targetKind(event.endpoint.target) === 'none' && !isOrdered(event.endpoint) && !flowTargets.some((f) => f.triggerType === 'WEBHOOK' && f.triggerRef === event.endpointId);
-      const order = new Map(eventIds.map((id, index) => [id, index]));
-      const route = events.filter((e) => !quiet(e)).sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((e) => e.id);
-      const done = events.filter(quiet);
-      const now = new Date();
-      // Parsed before the transaction opens: it holds row locks only for the writes.
-      const outputs = done.map((event) => {
-        let payload: unknown = null;
-        try {
-          payload = mappedPayload(event, event.endpoint.transform);
-        } catch {
-          // Kept as received: the endpoint has no transform to fail, so this is a body it cannot parse.
-        }
-        return { id: event.id, output: JSON.stringify({ payload }) };
-      });
-      // The batch's record (see WebhookDispatch) goes with the events' state change: from this
-      // commit on, every event is finished or DISPATCHED, so the outbox needs no record to leave
-      // them alone. (An older batch, started before records existed, has none: nothing deleted.)
-      const workflowId = Context.current().info.workflowExecution?.workflowId;
-      const finished = await prisma.$transaction(async (tx) => {
-        if (route.length) await tx.$executeRaw(markWebhookEventsDispatchedSql(route));
-        const updated = outputs.length
-          ? await tx.$queryRaw<Array<{ id: string }>>`
-              UPDATE "WebhookEvent" e SET "status" = 'PROCESSED', "output" = o.output::jsonb, "processedAt" = ${now}, "dispatchedAt" = COALESCE(e."dispatchedAt", ${now})
-              FROM unnest(${outputs.map((o) => o.id)}::text[], ${outputs.map((o) => o.output)}::text[]) AS o(id, output)
-              WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
-              RETURNING e."id"`
-          : [];
-        // After the updates, which waited for any outbox transaction holding these rows: its record is
-        // committed by now, and goes too. (One that slips past is dropped by the outbox's check.)
-        if (workflowId) await tx.$executeRaw(forgetWebhookDispatchSql(workflowId));
-        const ids = new Set(updated.map((u) => u.id));
-        const rows = await writeActivities(
-          tx,
-          done
-            .filter((event) => ids.has(event.id))
-            .map((event) => ({
-              orgId: event.orgId,
-              type: 'webhook.processed',
-              message: `Webhook event on "${event.endpoint.name}" processed`,
-              data: { endpointId: event.endpointId, eventId: event.id, target: 'none' },
-            })),
-        );
-        if (rows.length) await fanOutActivities(tx, rows);
-        return ids.size;
-      }, TRIAGE_TRANSACTION);
-      return { route, finished };
+      const workflowId = currentWorkflowId();
+      return triageBatch(eventIds, () => workflowId);
+    },
+
+    /**
+     * The triage of a recorded batch: its ids are in its WebhookDispatch row. With events to route
+     * the row stays (a retry reads the same ids and routes the same events) until
+     * forgetWebhookBatch. No row: the api took the start for failed and deleted it, and the outbox
+     * dispatches these events again; nothing to do here.
+     */
+    async triageRecordedWebhookBatch(): Promise<{ route: string[]; finished: number }> {
+      const workflowId = currentWorkflowId();
+      const record = await prisma.webhookDispatch.findUnique({ where: { workflowId }, select: { eventIds: true } });
+      // Nothing to route: the row goes with the events' state change (a retry finds nothing left).
+      return record ? triageBatch(record.eventIds, (route) => (route.length ? undefined : workflowId)) : { route: [], finished: 0 };
+    },
+
+    /** The batch's events are finished or have their own workflows: the outbox needs no record of it. */
+    async forgetWebhookBatch(): Promise<void> {
+      await prisma.$executeRaw(forgetWebhookDispatchSql(currentWorkflowId()));
     },
 
     /**

@@ -55,7 +55,11 @@ export interface WebhookEventWorkflowResult {
  * target, no flow, not ordered) are finished together.
  */
 export interface WebhookBatchInput {
-  eventIds: string[];
+  /**
+   * The events, for batches started before their ids were recorded. Newer batches carry none:
+   * the ids are in the batch's WebhookDispatch row (by workflow id), not in Temporal's history.
+   */
+  eventIds?: string[];
   searchAttributes?: boolean;
 }
 

@@ -146,7 +146,9 @@ export async function webhookEventWorkflow({ eventId, searchAttributes }: Webhoo
 export async function webhookBatchWorkflow({ eventIds, searchAttributes }: WebhookBatchInput): Promise<{ routed: number; finished: number }> {
   // Histories recorded before triage became a regular activity replay with the local one.
   const triaging = patched('webhook-batch-triage-activity') ? triage : bookkeeping;
-  const { route, finished } = await triaging.triageWebhookEvents(eventIds);
+  // A recorded batch's row goes with its triage, or, when it routes events, once they have their
+  // workflows (a retried triage reads the same ids and routes the same events again).
+  const { route, finished } = eventIds ? await triaging.triageWebhookEvents(eventIds) : await triage.triageRecordedWebhookBatch();
   for (const eventId of route) {
     await startDetachedChild(webhookEventWorkflow, {
       workflowId: webhookEventWorkflowId(eventId),
@@ -154,5 +156,6 @@ export async function webhookBatchWorkflow({ eventIds, searchAttributes }: Webho
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   }
+  if (!eventIds && route.length) await bookkeeping.forgetWebhookBatch();
   return { routed: route.length, finished };
 }
