@@ -5,7 +5,7 @@
 // organizations with flows triggered by domain events: those are recorded here, by the general
 // path, in one transaction (not flushed before the commit returns: the events themselves are
 // durable, the feed lines are derived from them).
-import { forgetWebhookDispatchSql, NOT_IN_FLIGHT, recordActivities, recordWebhookDispatch } from '@patchbay/db';
+import { NOT_IN_FLIGHT, recordActivities, recordWebhookDispatch } from '@patchbay/db';
 import { webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { afterResponse, eventsLeftUndispatched, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -112,8 +112,6 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       // The outbox dispatcher picks them (and these endpoints' later events) up when Temporal answers again.
       for (const { endpoint, eventId } of events) if (eligible.includes(eventId)) stalled.add(endpoint.id);
       hub.logger.warn({ err, events: eligible.length }, 'webhook events stay in the outbox: their workflow could not be started now');
-      // Not in flight: the outbox may have them at once (else it drops the record once it is stale).
-      await hub.db.sql(forgetWebhookDispatchSql(workflowId)).catch(() => undefined);
       eventsLeftUndispatched(hub);
     }
   }

@@ -2,6 +2,7 @@
 // and by the outbox alike. Dispatching an event twice — the two racing, or a retried sweep —
 // never routes it twice: the batch finishes only unfinished events, and each event it routes
 // gets the workflow id `webhook-event/<eventId>`, started REJECT_DUPLICATE.
+import { forgetWebhookDispatchSql } from '@patchbay/db';
 import type { WebhookBatchInput } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 
@@ -19,6 +20,8 @@ const START_DEADLINE_MS = 5_000;
  * this workflow id (recordWebhookDispatch, webhookBatchWorkflowId): the workflow reads their ids
  * from that row (so up to 2,000 ids do not travel through Temporal's history), finishes those
  * with nothing to route and starts `webhook-event/<id>` for the others, in the order given.
+ * When it cannot be started now, the record goes (its events are the outbox's again; a record
+ * that cannot be deleted either is dropped by the outbox's stale check) and the error is thrown.
  */
 export async function startWebhookBatchWorkflow(hub: Hub, workflowId: string): Promise<void> {
   const { temporal } = hub;
@@ -32,7 +35,9 @@ export async function startWebhookBatchWorkflow(hub: Hub, workflowId: string): P
       }),
     );
   } catch (err) {
-    if ((err as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+    if ((err as Error)?.name === 'WorkflowExecutionAlreadyStartedError') return;
+    await hub.db.sql(forgetWebhookDispatchSql(workflowId)).catch(() => undefined);
+    throw err;
   }
 }
 

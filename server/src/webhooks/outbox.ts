@@ -35,7 +35,7 @@
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { forgetWebhookDispatchSql, NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
+import { NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -128,9 +128,9 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
       where: { OR: [{ checkedAt: null, createdAt: { lt: stale } }, { checkedAt: { lt: stale } }] },
       orderBy: { createdAt: 'asc' },
       take: STALE_CHECKS_PER_ROUND,
-      select: { workflowId: true, eventIds: true },
+      select: { workflowId: true },
     });
-    for (const { workflowId, eventIds } of records) {
+    for (const { workflowId } of records) {
       const running = await isRunning(workflowId);
       if (running === null) return;
       // Many: its triage may have deleted it meanwhile.
@@ -139,7 +139,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
       } else {
         await prisma.webhookDispatch.deleteMany({ where: { workflowId } });
         nextLookAt = 0;
-        logger.warn({ workflowId, events: eventIds.length }, 'a recorded webhook batch has no running workflow; its unfinished events go back to the outbox');
+        logger.warn({ workflowId }, 'a recorded webhook batch has no running workflow; its unfinished events go back to the outbox');
       }
     }
   }
@@ -161,10 +161,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     nextLookAt = 0;
     const batch = await claim(cutoff);
     if (!batch) return 0;
-    if (!(await dispatch(batch.workflowId, batch.ids.length))) {
-      await prisma.$executeRaw(forgetWebhookDispatchSql(batch.workflowId));
-      return 0;
-    }
+    if (!(await dispatch(batch.workflowId, batch.ids.length))) return 0;
     logger.info({ count: batch.ids.length }, 'dispatched webhook events from the outbox');
     return batch.ids.length;
   }

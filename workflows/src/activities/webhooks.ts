@@ -127,10 +127,10 @@ export function createWebhookActivities(deps: ActivityDeps) {
    * A batch's triage: events with nothing to route (no target, no flow, endpoint not ordered)
    * are finished here, together — PROCESSED with their payload and feed entries, in one
    * transaction; the others are answered, each to get a workflow of its own. Finished or
-   * deleted events are in neither list. `recordToForget(route)` names the WebhookDispatch row to
-   * delete with these state changes, if any.
+   * deleted events are in neither list. The batch's WebhookDispatch row is deleted with these
+   * state changes (`keptWhileRouting`: only when nothing is routed).
    */
-  async function triageBatch(eventIds: string[], recordToForget: (route: string[]) => string | undefined): Promise<{ route: string[]; finished: number }> {
+  async function triageBatch(eventIds: string[], record: { workflowId: string; keptWhileRouting: boolean }): Promise<{ route: string[]; finished: number }> {
     // By id alone, the status checked here: see markWebhookEventsDispatchedSql for what a status
     // condition lets the planner do once a backlog outgrows the statistics.
     const events = (await prisma.webhookEvent.findMany({ where: { id: { in: eventIds } }, include: { endpoint: true } })).filter((e) => isUnfinished(e.status));
@@ -163,8 +163,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
             WHERE e."id" = o.id AND e."status" IN ('RECEIVED', 'DISPATCHED')
             RETURNING e."id"`
         : [];
-      const forget = recordToForget(route);
-      if (forget) await tx.$executeRaw(forgetWebhookDispatchSql(forget));
+      if (!(record.keptWhileRouting && route.length)) await tx.$executeRaw(forgetWebhookDispatchSql(record.workflowId));
       const ids = new Set(updated.map((u) => u.id));
       const rows = await writeActivities(
         tx,
@@ -187,7 +186,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
     async beginWebhookEvent(eventId: string): Promise<BeginResult> {
       const event = await load(eventId);
       if (!event) return { state: 'gone' };
-      if (!(UNFINISHED as readonly string[]).includes(event.status)) return { state: 'done' };
+      if (!isUnfinished(event.status)) return { state: 'done' };
       if (event.status === 'RECEIVED') {
         // Its batch's triage marked it; a workflow started by an older version may find it RECEIVED.
         await markWebhookEventsDispatched(db, [eventId]);
@@ -354,8 +353,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
 
     /** The triage of a batch that carries its event ids (started before batches were recorded by id). */
     async triageWebhookEvents(eventIds: string[]): Promise<{ route: string[]; finished: number }> {
-      const workflowId = currentWorkflowId();
-      return triageBatch(eventIds, () => workflowId);
+      return triageBatch(eventIds, { workflowId: currentWorkflowId(), keptWhileRouting: false });
     },
 
     /**
@@ -368,7 +366,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const workflowId = currentWorkflowId();
       const record = await prisma.webhookDispatch.findUnique({ where: { workflowId }, select: { eventIds: true } });
       // Nothing to route: the row goes with the events' state change (a retry finds nothing left).
-      return record ? triageBatch(record.eventIds, (route) => (route.length ? undefined : workflowId)) : { route: [], finished: 0 };
+      return record ? triageBatch(record.eventIds, { workflowId, keptWhileRouting: true }) : { route: [], finished: 0 };
     },
 
     /** The batch's events are finished or have their own workflows: the outbox needs no record of it. */
