@@ -362,6 +362,18 @@ async function main(): Promise<boolean> {
   const floorRuns: Measured[] = [];
   const oursRuns: Measured[] = [];
   let statementsDuring = 0;
+  // The hub's group commits (its /metrics histograms), summed over its rounds.
+  const { webhookStoreEvents, webhookStoreSeconds } = running.hub.metrics;
+  const storeTotals = async () => {
+    const read = async (histogram: typeof webhookStoreEvents) => {
+      const { name, values } = await histogram.get();
+      const of = (suffix: string) => values.find((v) => v.metricName === `${name}${suffix}`)?.value ?? 0;
+      return { sum: of('_sum'), count: of('_count') };
+    };
+    const [events, seconds] = await Promise.all([read(webhookStoreEvents), read(webhookStoreSeconds)]);
+    return { statements: events.count, events: events.sum, seconds: seconds.sum };
+  };
+  const store = { statements: 0, events: 0, seconds: 0 };
   let firstRequest = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`round ${round}/${ROUNDS}: bare node:http, ${DURATION} s`);
@@ -372,8 +384,11 @@ async function main(): Promise<boolean> {
     }
     progress(`round ${round}/${ROUNDS}: hub /hooks/${endpointId}, ${DURATION} s`);
     const statementsBefore = statements();
+    const storeBefore = await storeTotals();
     const run = await measured('ours', `${hubUrl}${hookPath}`, setupPath, walPosition, firstRequest);
     statementsDuring += statements() - statementsBefore;
+    const storeAfter = await storeTotals();
+    for (const key of ['statements', 'events', 'seconds'] as const) store[key] += storeAfter[key] - storeBefore[key];
     oursRuns.push(run);
     // Past every id this round may have taken (a connection can prepare a request it never sends).
     firstRequest += run.result.requests.sent + CONNECTIONS;
@@ -448,6 +463,7 @@ async function main(): Promise<boolean> {
           `durable floor: a plain node:http server that answers 202 once the body is committed with every other body queued meanwhile (one INSERT into a table with only a primary key) — no verification, dedupe, feed or workflow. The hub reaches ${fmt(ours.reqPerSec / floorAll.reqPerSec, 3)} of it; the floor itself, ${fmt(floorAll.reqPerSec / bareAll.reqPerSec, 3)} of bare, is what a commit before the answer leaves on this machine.`,
         ]
       : []),
+    `group commits during the hub's load: ${store.statements.toLocaleString('en-US')} statements of ${fmt(store.events / Math.max(1, store.statements), 1)} events on average, ${fmt((store.seconds * 1000) / Math.max(1, store.statements), 2)} ms each from sending to answer (one in flight at a time: the 50 connections' requests wait for them, so their time bounds req/s; patchbay_webhook_store_* on /metrics)`,
     `SQL statements during the hub's load: ${statementsDuring.toLocaleString('en-US')}, ${fmt(statementsDuring / Math.max(1, ours.total), 1)} per answered request (request path and the batched work after the 202${ROLE === 'all' ? ', and the in-process worker' : ''})`,
     ...(ours.cpuPerRequest !== null
       ? [`api thread ${fmt(ours.cpuPerRequest, 0)} µs of main-thread CPU per answered request (/proc; the hub's whole request path and the batched work after the 202; steadier than req/s when the machine is shared)`]

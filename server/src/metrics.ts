@@ -6,6 +6,9 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
+  /** Incoming webhooks' group commits: events per statement, and each statement's time to commit. */
+  webhookStoreEvents: Histogram;
+  webhookStoreSeconds: Histogram;
 }
 
 export function createMetrics(db: Database): Metrics {
@@ -24,6 +27,20 @@ export function createMetrics(db: Database): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // Under load the acknowledgement waits for these statements (the hub answers once its event is
+  // committed): their size and time say whether ingest is bound by the database.
+  const webhookStoreEvents = new Histogram({
+    name: 'patchbay_webhook_store_events',
+    help: 'Incoming webhook events written per statement (group commit)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [registry],
+  });
+  const webhookStoreSeconds = new Histogram({
+    name: 'patchbay_webhook_store_seconds',
+    help: 'Time from sending a group commit of incoming webhook events to its answer',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
   new Gauge({
     name: 'patchbay_runs',
     help: 'Runs by status (all organizations), read from the database at scrape time',
@@ -35,5 +52,5 @@ export function createMetrics(db: Database): Metrics {
       for (const g of groups) this.set({ status: g.status }, g._count._all);
     },
   });
-  return { registry, httpRequests, httpDuration };
+  return { registry, httpRequests, httpDuration, webhookStoreEvents, webhookStoreSeconds };
 }

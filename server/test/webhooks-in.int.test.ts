@@ -194,6 +194,13 @@ describe('verification schemes', () => {
     const endpointId = hookPath(endpoint.url).split('/').pop()!;
     expect(await hub.db.prisma.webhookEvent.count({ where: { endpointId } })).toBe(1);
     expect(await hub.db.prisma.activityEvent.count({ where: { type: 'webhook.received', data: { path: ['eventId'], equals: id } } })).toBe(1);
+    // The group commits are measured: /metrics counts the events they carried and their time.
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('patchbay_webhook_store_events_sum')).toBeGreaterThanOrEqual(8);
+    expect(value('patchbay_webhook_store_events_count')).toBeGreaterThanOrEqual(1);
+    expect(value('patchbay_webhook_store_seconds_count')).toBe(value('patchbay_webhook_store_events_count'));
+    expect(value('patchbay_webhook_store_seconds_sum')).toBeGreaterThan(0);
   });
 
   it('GITHUB: accepts an Octokit signature, dedupes X-GitHub-Delivery, rejects a wrong secret', async () => {

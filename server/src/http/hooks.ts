@@ -121,7 +121,14 @@ const pipelines = new WeakMap<Hub, AcceptPipeline>();
 
 function writerOf(hub: Hub): EventWriter {
   let writer = writers.get(hub);
-  if (!writer) writers.set(hub, (writer = createEventWriter(hub.db)));
+  if (!writer) {
+    const { webhookStoreEvents, webhookStoreSeconds } = hub.metrics;
+    const onStatement = (events: number, seconds: number) => {
+      webhookStoreEvents.observe(events);
+      webhookStoreSeconds.observe(seconds);
+    };
+    writers.set(hub, (writer = createEventWriter(hub.db, { onStatement })));
+  }
   return writer;
 }
 

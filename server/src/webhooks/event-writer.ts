@@ -30,14 +30,24 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export function createEventWriter(db: Database): EventWriter {
+export interface EventWriterOptions {
+  /** After each statement that succeeded: how many events it carried and how long it took. */
+  onStatement?(events: number, seconds: number): void;
+}
+
+export function createEventWriter(db: Database, { onStatement }: EventWriterOptions = {}): EventWriter {
   const queue: Pending[] = [];
   let inFlight = 0;
 
   async function drain(): Promise<void> {
     inFlight++;
     try {
-      const send = (pending: Pending[]) => writeBatch(db, pending.map((p) => p.event));
+      const send = async (pending: Pending[]) => {
+        const started = performance.now();
+        const results = await writeBatch(db, pending.map((p) => p.event));
+        onStatement?.(pending.length, (performance.now() - started) / 1000);
+        return results;
+      };
       let batch = queue.splice(0, MAX_BATCH);
       let statement = send(batch);
       while (batch.length) {

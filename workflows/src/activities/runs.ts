@@ -2,7 +2,7 @@
 // written here, announced to subscribers, and recorded in the activity feed.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { announceRunChange, recordRunEvent, type Prisma, type Run } from '@patchbay/db';
+import { announceRunChange, fanOutActivities, runEventEntry, writeActivities, type Prisma, type Run, type RunEventVerb } from '@patchbay/db';
 import { vaultContext } from '@patchbay/db/vault';
 import { isPluginError, type Mapping } from '@patchbay/sdk';
 import { runConnectionAction, type ActionCall } from '../runtime/actions.ts';
@@ -30,14 +30,7 @@ export function createRunActivities(deps: ActivityDeps) {
   return {
     async markRunStarted(runId: string): Promise<void> {
       // Only a QUEUED run starts; a retried activity or a replay finds it RUNNING already.
-      const { count } = await prisma.run.updateMany({
-        where: { id: runId, status: 'QUEUED' },
-        data: { status: 'RUNNING', startedAt: new Date() },
-      });
-      if (count === 0) return;
-      const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
-      await announceRunChange(db, { id: run.id, orgId: run.orgId });
-      await recordRunEvent(db, run, 'started');
+      await transition({ id: runId, status: 'QUEUED' }, { status: 'RUNNING', startedAt: new Date() }, 'started');
     },
 
     async executeRun(runId: string): Promise<void> {
@@ -60,18 +53,31 @@ export function createRunActivities(deps: ActivityDeps) {
     },
 
     async finishRun(runId: string, result: { status: RunTerminalStatus; error?: string }): Promise<void> {
-      const { count } = await prisma.run.updateMany({
-        where: { id: runId, status: { notIn: [...TERMINAL] } },
-        data: { status: result.status, error: result.error ?? null, finishedAt: new Date() },
-      });
-      if (count === 0) return;
-      const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
       const verb = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' } as const)[result.status];
-      // The feed entry first: whoever sees the final status announced finds it already there.
-      await recordRunEvent(db, run, verb, result.error);
-      await announceRunChange(db, { id: run.id, orgId: run.orgId });
+      await transition(
+        { id: runId, status: { notIn: [...TERMINAL] } },
+        { status: result.status, error: result.error ?? null, finishedAt: new Date() },
+        verb,
+        result.error,
+      );
     },
   };
+
+  /**
+   * Moves a run (if it is still where `where` expects it) and writes its feed entry in the same
+   * transaction: whoever reads the new status finds the entry, and an activity that dies between
+   * the two cannot leave a transition without its entry (its retry would find nothing to move).
+   */
+  async function transition(where: Prisma.RunWhereInput & { id: string }, data: Prisma.RunUpdateManyMutationInput, verb: RunEventVerb, error?: string) {
+    const moved = await prisma.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({ where, data });
+      if (count === 0) return null;
+      const run = await tx.run.findUniqueOrThrow({ where: { id: where.id } });
+      await fanOutActivities(tx, await writeActivities(tx, [runEventEntry(run, verb, error)]));
+      return run;
+    });
+    if (moved) await announceRunChange(db, { id: moved.id, orgId: moved.orgId });
+  }
 }
 
 export type RunActivities = ReturnType<typeof createRunActivities>;
