@@ -22,8 +22,11 @@ export interface NewWebhookEvent {
 }
 
 export interface StoredWebhookEvents {
-  /** Per input, in order: the new row's id, or null when it duplicated a stored event. */
-  ids: Array<string | null>;
+  /**
+   * Per input, in order: the new row's id; null when it duplicated a stored event; 'gone' when its
+   * endpoint no longer exists (deleted since the caller read it, by another api process say).
+   */
+  ids: Array<string | null | 'gone'>;
   /** Whether the stored events' feed entries were written too (see above). */
   feedWritten: boolean;
 }
@@ -38,7 +41,7 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
   // objects rather than as escaped JSON text. The feed entry shares its event's id (another
   // table; same moment, so the feed's order by id holds).
   const rows = events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]);
-  const [result] = await db.sql<{ skipped: string[] | null; feed: boolean }>(Prisma.sql`
+  const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null; feed: boolean }>(Prisma.sql`
     WITH flows AS (
       SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
     ), stamp AS (
@@ -46,9 +49,14 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
     ), input AS (
       SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"
       FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
+    ), endpoints AS (
+      -- Locked once per endpoint, not once per row: a concurrent delete waits for this commit (and
+      -- then cascades to these events), and one that committed first leaves its events out here
+      -- rather than failing the whole group commit on the foreign key.
+      SELECT "id" FROM "WebhookEndpoint" WHERE "id" IN (SELECT "endpointId" FROM input) FOR KEY SHARE
     ), inserted AS (
       INSERT INTO "WebhookEvent" ("id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt")
-      SELECT u.*, (SELECT at FROM stamp) FROM input AS u
+      SELECT u.*, (SELECT at FROM stamp) FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
       RETURNING "id", "orgId", "endpointId", "dedupeKey", "verification", "receivedAt"
     ), ev AS (
@@ -61,12 +69,14 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
       WHERE NOT (SELECT found FROM flows)
       RETURNING *
     ), ${FAN_OUT_AFTER_EV}
-    -- One row whatever the batch size: the ids left out as duplicates (usually none).
+    -- One row whatever the batch size: the ids left out as duplicates, and those whose endpoint is gone (usually none).
     SELECT (SELECT array_agg(u."id") FROM input u WHERE u."id" NOT IN (SELECT "id" FROM inserted)) AS "skipped",
+      (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone",
       NOT (SELECT found FROM flows) AS "feed", ${SENT_AFTER_EV} AS "_sent"`, { prepare: 'patchbay_store_webhook_events' });
   const skipped = new Set(result!.skipped ?? []);
+  const gone = new Set(result!.gone ?? []);
   return {
-    ids: ids.map((id) => (skipped.has(id) ? null : id)),
+    ids: ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id)),
     // With nothing stored there is no feed entry to write either way.
     feedWritten: skipped.size === ids.length || result!.feed,
   };

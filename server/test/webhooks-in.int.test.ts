@@ -347,6 +347,26 @@ describe('limits', () => {
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  it('answers 404 to requests for an endpoint deleted by another api process, without failing the others stored with them', async () => {
+    const { endpoint: doomed } = await createEndpoint({ name: 'deleted elsewhere', verification: 'NONE' });
+    const { endpoint: kept } = await createEndpoint({ name: 'kept', verification: 'NONE' });
+    // This process reads (and caches) the endpoint; another one deletes it (this cache is not told).
+    expect((await post(doomed.url, '{}')).status).toBe(202);
+    const doomedRowId = hookPath(doomed.url).split('/').pop()!;
+    await hub.db.prisma.webhookEndpoint.delete({ where: { id: doomedRowId } });
+    // Sent together, so they share group commits with the doomed endpoint's requests.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => post(n % 3 === 0 ? doomed.url : kept.url, JSON.stringify({ n }), { 'content-type': 'application/json' })),
+    );
+    answers.forEach((answer, n) => {
+      if (n % 3 === 0) expect(answer).toMatchObject({ status: 404, body: { error: 'unknown webhook endpoint' } });
+      else expect(answer.status).toBe(202);
+    });
+    const keptRowId = hookPath(kept.url).split('/').pop()!;
+    expect(await hub.db.prisma.webhookEvent.count({ where: { endpointId: keptRowId } })).toBe(20);
+    expect(await hub.db.prisma.webhookEvent.count({ where: { endpointId: doomedRowId } })).toBe(0);
+  });
+
   it('answers 429 with Retry-After past the per-endpoint rate', async () => {
     const { endpoint } = await createEndpoint({ name: 'limited', verification: 'NONE', rateLimitPerMinute: 3 });
     const statuses = [];

@@ -108,6 +108,8 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
     contentType: headers['content-type'] ?? null,
     verification: verification.outcome,
   });
+  // Deleted (through another api process) since this request read it: as unknown as it now is.
+  if ('gone' in written) return reply(hub, res, 'not_found', 404, { error: 'unknown webhook endpoint' });
   if (written.duplicate) return reply(hub, res, 'duplicate', 200, { duplicate: true, id: written.id });
   // Committed: from here on the event is durable, whatever happens to this process.
   if (immediate) replyWith(hub, res, 'accepted', immediate);

@@ -11,7 +11,9 @@ export type { NewWebhookEvent };
 
 export type WriteResult =
   | { duplicate: false; id: string; /** false: its feed entry is still to be recorded. */ feedWritten: boolean }
-  | { duplicate: true; id: string | null };
+  | { duplicate: true; id: string | null }
+  /** Not stored: the endpoint was deleted after the request read it. */
+  | { gone: true };
 
 export interface EventWriter {
   write(event: NewWebhookEvent): Promise<WriteResult>;
@@ -85,6 +87,7 @@ async function writeBatch(db: Database, events: NewWebhookEvent[]): Promise<Writ
   const firsts = await storedWebhookEventIds(db, duplicateKeys);
   return events.map((e, i) => {
     const id = ids[i];
+    if (id === 'gone') return { gone: true };
     if (id) return { duplicate: false, id, feedWritten };
     return { duplicate: true, id: e.dedupeKey === null ? null : (firsts.get(dedupeMapKey(e.endpointId, e.dedupeKey)) ?? null) };
   });
