@@ -128,6 +128,15 @@ describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process
     return starts;
   }
 
+  async function waitForTimer(workflowId: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    const handle = temporal.client.workflow.getHandle(workflowId);
+    while (!(await handle.fetchHistory()).events?.some((event) => event.timerStartedEventAttributes)) {
+      if (Date.now() > deadline) throw new Error(`workflow ${workflowId} started no timer within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   const runStep = (run: FlowRunView, key: string) => run.steps.find((s) => s.key === key)!;
   const readRun = async (id: string) => (await gql<{ run: FlowRunView }>(RunWithSteps, { id })).run;
 
@@ -202,6 +211,10 @@ describe.skipIf(!sharedUrl)('a flow run survives a SIGKILL of the worker process
 
     // The run sleeps in the delay: assign and the member's SMS are done.
     await waitForRun(gql, runFlow.id, { timeoutMs: 120_000, done: (r) => runStep(r, 'wait')?.status === 'WAITING' || ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status) });
+    // The step's activity writes WAITING before it returns: wait for the workflow's timer too, so the
+    // kill lands in the delay and not before the activity's completion reached Temporal (which would
+    // retry it on the new worker). A loaded machine can be seconds behind here.
+    await waitForTimer(runFlow.workflowId);
     const oldWorker = worker;
     await kill(oldWorker);
     // Nothing moves while no worker runs: this is the state the worker died in.
