@@ -3,7 +3,8 @@
 // concurrent requests are written together: while one statement is in flight, the next requests
 // queue, and go in the next one. One request alone waits for one statement, as before; under
 // load, a flush carries up to MAX_BATCH events. Duplicates (same endpoint + provider message id)
-// are left out and answered with the first event's id. The statement also writes the events'
+// are left out and answered with the first event's id; so are events of an endpoint deleted since
+// the request read it (answered as gone), without failing the others. The statement also writes the events'
 // feed entries (storeWebhookEvents), unless their organization needs the general path.
 import { dedupeMapKey, storedWebhookEventIds, storeWebhookEvents, type Database, type NewWebhookEvent } from '@patchbay/db';
 
