@@ -21,7 +21,7 @@ export const CHANNELS = {
  * statement: their notices, their outgoing-webhook Deliveries (fanout.ts) and the delivery
  * dispatcher's wake-up. Side-effect CTEs run only when read: select SENT_AFTER_EV too.
  */
-export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
+const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
       SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
     ), deliveries AS (
       ${INSERT_DELIVERIES_FROM_EV}
@@ -29,7 +29,7 @@ export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
     ), wake AS (
       SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
     )`;
-export const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
+const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
 
 export interface ChangeNotice {
   id: string;
@@ -78,7 +78,7 @@ export async function recordActivities(db: Database, events: ActivityInput[], { 
   });
 }
 
-type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
+export type Transaction = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
 
 /**
  * writeActivities + fanOutActivities as one statement: the entries, their notices, the
@@ -129,9 +129,15 @@ export async function writeActivities(tx: Transaction, events: ActivityInput[]) 
       runId: event.runId ?? null,
     })),
   });
-  const notices = created.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
-  await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
+  await notifyActivities(tx, created);
   return created;
+}
+
+/** Tells listeners (live feed subscriptions, other processes) of entries written in the caller's transaction: sent at its commit. */
+export async function notifyActivities(tx: Transaction, rows: Array<Pick<ActivityEvent, 'id' | 'orgId' | 'type'>>): Promise<void> {
+  if (rows.length === 0) return;
+  const notices = rows.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
+  await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
 }
 
 /**

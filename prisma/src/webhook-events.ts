@@ -1,15 +1,11 @@
-// Storing accepted incoming webhooks, many at once, in one statement: the events, and with them
-// their `webhook.received` feed entries, the entries' notices and their outgoing-webhook
-// Deliveries (fan-out as recordActivity does it). One statement is one round trip and one commit,
-// and an event is never stored without its feed line.
-//
-// An organization with a flow triggered by domain events needs the general path (flow runs are
-// queued in the entries' transaction): the statement then stores the events alone and says so
-// (`feedWritten: false`); the caller records their entries with recordActivities afterwards.
-import { FAN_OUT_AFTER_EV, SENT_AFTER_EV } from './events.ts';
+// Storing accepted incoming webhooks, many at once, in one statement (a group commit: one round
+// trip and one disk flush for every request waiting on it), and announcing them afterwards: their
+// `webhook.received` feed entries are written with the record of the batch that dispatches them
+// (announceWebhookEvents), off the path every acknowledgement waits on.
+import { fanOutActivities, notifyActivities, type Transaction } from './events.ts';
 import { sortableId } from './ids.ts';
 import type { Database } from './index.ts';
-import { Prisma } from '../generated/client/client.ts';
+import { Prisma, type ActivityEvent } from '../generated/client/client.ts';
 
 export interface NewWebhookEvent {
   orgId: string;
@@ -21,32 +17,22 @@ export interface NewWebhookEvent {
   verification: string;
 }
 
-export interface StoredWebhookEvents {
-  /**
-   * Per input, in order: the new row's id; null when it duplicated a stored event; 'gone' when its
-   * endpoint no longer exists (deleted since the caller read it, by another api process say).
-   */
-  ids: Array<string | null | 'gone'>;
-  /** Whether the stored events' feed entries were written too (see above). */
-  feedWritten: boolean;
-}
+/**
+ * Per input, in order: the new row's id; null when it duplicated a stored event; 'gone' when its
+ * endpoint no longer exists (deleted since the caller read it, by another api process say).
+ */
+export type StoredWebhookEventIds = Array<string | null | 'gone'>;
 
-export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEvents> {
-  if (events.length === 0) return { ids: [], feedWritten: true };
+export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEventIds> {
+  if (events.length === 0) return [];
   const now = Date.now();
   const ids = events.map(() => sortableId(now));
-  const orgIds = [...new Set(events.map((e) => e.orgId))];
   // The events travel as one JSON parameter, a row per event: JSON.stringify is native, where
   // text arrays would be escaped element by element in JavaScript, and the headers go as JSON
-  // objects rather than as escaped JSON text. The feed entry shares its event's id (another
-  // table; same moment, so the feed's order by id holds).
+  // objects rather than as escaped JSON text.
   const rows = events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]);
-  const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null; feed: boolean }>(Prisma.sql`
-    WITH flows AS (
-      SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${orgIds}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
-    ), stamp AS (
-      SELECT (now() AT TIME ZONE 'UTC')::timestamp(3) AS at
-    ), input AS (
+  const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null }>(Prisma.sql`
+    WITH input AS (
       SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"
       FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
     ), endpoints AS (
@@ -56,30 +42,41 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
       SELECT "id" FROM "WebhookEndpoint" WHERE "id" IN (SELECT "endpointId" FROM input) FOR KEY SHARE
     ), inserted AS (
       INSERT INTO "WebhookEvent" ("id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt")
-      SELECT u.*, (SELECT at FROM stamp) FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
+      SELECT u.*, (now() AT TIME ZONE 'UTC')::timestamp(3) FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
-      RETURNING "id", "orgId", "endpointId", "dedupeKey", "verification", "receivedAt"
-    ), ev AS (
-      INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
-      SELECT i."id", i."orgId", 'webhook.received', 'info', 'Webhook received on "' || e."name" || '" (' || i."verification" || ')',
-        jsonb_build_object('endpointId', i."endpointId", 'eventId', i."id", 'verification', i."verification")
-          || CASE WHEN i."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', i."dedupeKey") END,
-        i."receivedAt"
-      FROM inserted i JOIN "WebhookEndpoint" e ON e."id" = i."endpointId"
-      WHERE NOT (SELECT found FROM flows)
-      RETURNING *
-    ), ${FAN_OUT_AFTER_EV}
+      RETURNING "id"
+    )
     -- One row whatever the batch size: the ids left out as duplicates, and those whose endpoint is gone (usually none).
     SELECT (SELECT array_agg(u."id") FROM input u WHERE u."id" NOT IN (SELECT "id" FROM inserted)) AS "skipped",
-      (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone",
-      NOT (SELECT found FROM flows) AS "feed", ${SENT_AFTER_EV} AS "_sent"`, { prepare: 'patchbay_store_webhook_events' });
+      (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone"`, { prepare: 'patchbay_store_webhook_events' });
   const skipped = new Set(result!.skipped ?? []);
   const gone = new Set(result!.gone ?? []);
-  return {
-    ids: ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id)),
-    // With nothing stored there is no feed entry to write either way.
-    feedWritten: skipped.size === ids.length || result!.feed,
-  };
+  return ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id));
+}
+
+/**
+ * The `webhook.received` feed entries of stored events, inside the caller's transaction (the one
+ * recording their dispatch), with their notices, outgoing-webhook Deliveries and event-triggered
+ * flow runs. An entry shares its event's id and time, so the feed orders it where the event
+ * arrived, and announcing an event twice (the outbox dispatching again what a dead process had
+ * announced) writes nothing the second time. Answers the entries written now.
+ */
+export async function announceWebhookEvents(tx: Transaction, eventIds: string[]): Promise<ActivityEvent[]> {
+  if (eventIds.length === 0) return [];
+  const rows = await tx.$queryRaw<ActivityEvent[]>`
+    INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
+    SELECT e."id", e."orgId", 'webhook.received', 'info', 'Webhook received on "' || p."name" || '" (' || e."verification" || ')',
+      jsonb_build_object('endpointId', e."endpointId", 'eventId', e."id", 'verification', e."verification")
+        || CASE WHEN e."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', e."dedupeKey") END,
+      e."receivedAt"
+    FROM "WebhookEvent" e JOIN "WebhookEndpoint" p ON p."id" = e."endpointId"
+    WHERE e."id" = ANY(${eventIds}::text[])
+    ORDER BY e."receivedAt", e."id"
+    ON CONFLICT ("id") DO NOTHING
+    RETURNING *`;
+  await notifyActivities(tx, rows);
+  await fanOutActivities(tx, rows);
+  return rows;
 }
 
 /** For redeliveries: the stored event of each (endpoint, provider message id). */
@@ -106,10 +103,6 @@ export function recordWebhookDispatchSql(workflowId: string, eventIds: string[])
     INSERT INTO "WebhookDispatch" ("workflowId", "eventIds", "createdAt")
     VALUES (${workflowId}, ${eventIds}::text[], (now() AT TIME ZONE 'UTC')::timestamp(3))
     ON CONFLICT ("workflowId") DO NOTHING`;
-}
-
-export async function recordWebhookDispatch(db: Database, workflowId: string, eventIds: string[]): Promise<void> {
-  await db.sql(recordWebhookDispatchSql(workflowId, eventIds), { prepare: 'patchbay_record_webhook_dispatch' });
 }
 
 /** The batch is no longer in flight: its workflow was not started, or its triage is done. */

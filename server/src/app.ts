@@ -1,6 +1,5 @@
 // One HTTP port: /graphql (HTTP + graphql-ws, sharing yoga's envelop so both run the same
 // plugins and context), /healthz, /readyz, /metrics.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +8,7 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { isTemporalReachable } from '@patchbay/workflows';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, useErrorHandler, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createContext, type Context, type Hub } from './context.ts';
 import { handleConnect } from './http/connect.ts';
@@ -28,9 +27,6 @@ interface WsInitialContext {
 }
 
 const DRAIN_TIMEOUT_MS = 10_000;
-
-/** The current request's logger, for code that has no GraphQL context (error masking). */
-const requestScope = new AsyncLocalStorage<{ logger: Logger }>();
 
 export interface App {
   server: http.Server;
@@ -58,9 +54,7 @@ export function createYogaApp(hub: Hub) {
           const located = error as GraphQLError;
           return new GraphQLError('Not found', { nodes: located.nodes, path: located.path, extensions: { code: 'NOT_FOUND' } });
         }
-        // Logged with the request's logger (request id) before the details are hidden.
-        const logger = requestScope.getStore()?.logger ?? hub.logger;
-        logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error in a GraphQL operation');
+        // Logged (with the request id) by the error handler below, which saw it unmasked.
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
@@ -70,6 +64,16 @@ export function createYogaApp(hub: Hub) {
       return createContext(hub, authorization, initial.requestId ?? randomUUID());
     },
     plugins: [
+      // Before the masking plugin (yoga appends it after these): sees each internal error as
+      // raised, with the operation's context and so the request's logger. (Not an
+      // AsyncLocalStorage: on Node 20 one in use makes every promise of the process pay for
+      // async hooks, the webhook ingest path included.)
+      useErrorHandler(({ errors, context }) => {
+        const logger = loggerOf(hub, context);
+        for (const error of errors) {
+          if (classifyError(error) === 'internal') logger.error({ err: (error as GraphQLError).originalError ?? error }, 'unexpected error in a GraphQL operation');
+        }
+      }),
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         costLimit: { maxCost: 20_000 },
@@ -89,6 +93,16 @@ export function createYogaApp(hub: Hub) {
       }),
     ],
   });
+}
+
+/**
+ * The request's logger in an error handler's context: the GraphQL context's, found in the
+ * execution args (execution phase) or as the context itself; when building the context failed,
+ * the hub's with the request id.
+ */
+function loggerOf(hub: Hub, context: unknown): Logger {
+  const c = context as { logger?: Logger; contextValue?: { logger?: Logger }; requestId?: string } | null | undefined;
+  return c?.contextValue?.logger ?? c?.logger ?? (c?.requestId ? hub.logger.child({ requestId: c.requestId }) : hub.logger);
 }
 
 /**
@@ -147,7 +161,7 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
       if (path.startsWith('/hooks/')) return await handleHook(hub, req, res, path.slice('/hooks/'.length));
       if (path.startsWith('/connect/')) return await handleConnect(hub, req, res, path.slice('/connect/'.length));
       if (path === '/graphql') {
-        return await requestScope.run({ logger: logger.child({ requestId }) }, () => yoga(req, res, { requestId }));
+        return await yoga(req, res, { requestId });
       }
       return json(res, 404, { error: 'not found', path });
     } catch (err) {
@@ -160,8 +174,8 @@ export async function startApp(hub: Hub, port = hub.config.PORT, host = hub.conf
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const wsServer = useServer<Record<string, unknown>>(
     {
-      execute: (args: any) => requestScope.run({ logger: args.contextValue.logger }, () => args.rootValue.execute(args)),
-      subscribe: (args: any) => requestScope.run({ logger: args.contextValue.logger }, () => args.rootValue.subscribe(args)),
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const { schema: envSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

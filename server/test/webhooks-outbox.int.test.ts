@@ -77,6 +77,8 @@ describe('the webhook outbox', () => {
     expect(byProcessing).toEqual(ids);
     for (const e of events) expect(e.dispatchedAt!.getTime()).toBeGreaterThan(e.receivedAt.getTime());
     expect(hub.logs.some((l) => l.includes('dispatched webhook events from the outbox'))).toBe(true);
+    // Announced once each: by the request path before its start failed, not again by the outbox.
+    expect(await receivedEntries(ids)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
     // The batch routed them (ordered endpoint): its record went once their workflows were started.
     await until('their batch record gone', async () => (await hub.db.prisma.webhookDispatch.count({ where: { eventIds: { hasSome: ids } } })) === 0, 10_000);
     await until('readiness', async () => (await fetch(`${hub.url}/readyz`)).ok, 30_000);
@@ -131,6 +133,8 @@ describe('the webhook outbox', () => {
     const accepted = async (n: number) =>
       (await hub.db.prisma.webhookEvent.create({ data: { orgId, endpointId, headers: {}, rawBody: JSON.stringify({ n }), contentType: 'application/json', verification: 'accepted (NONE)', receivedAt: longAgo } })).id;
 
+    // Committed, then the api died before announcing and recording it: no record, no feed entry.
+    const unrecorded = await accepted(0);
     // Recorded, then the api died before starting the batch: no such workflow.
     const orphaned = [await accepted(1), await accepted(2)];
     await hub.db.prisma.webhookDispatch.create({ data: { workflowId: webhookBatchWorkflowId(orphaned), eventIds: orphaned, createdAt: longAgo } });
@@ -140,7 +144,9 @@ describe('the webhook outbox', () => {
     const batch = await client.workflow.start('webhookBatchWorkflow', { workflowId: webhookBatchWorkflowId(inFlight), taskQueue: `nobody-${randomUUID()}`, args: [{}] });
     await hub.db.prisma.webhookDispatch.create({ data: { workflowId: batch.workflowId, eventIds: inFlight, createdAt: longAgo } });
 
-    for (const id of orphaned) expect((await waitForEvent(hub, id, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
+    for (const id of [unrecorded, ...orphaned]) expect((await waitForEvent(hub, id, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
+    // The outbox announced what no process had: one webhook.received entry each, sharing the event's id.
+    expect(await receivedEntries([unrecorded, ...orphaned])).toEqual({ [unrecorded]: 1, [orphaned[0]!]: 1, [orphaned[1]!]: 1 });
     expect(await hub.db.prisma.webhookDispatch.count({ where: { workflowId: webhookBatchWorkflowId(orphaned) } })).toBe(0);
     expect(hub.logs.some((l) => l.includes('a recorded webhook batch has no running workflow'))).toBe(true);
 
@@ -158,6 +164,17 @@ describe('the webhook outbox', () => {
     expect((await client.workflow.count(`WorkflowId STARTS_WITH '${batch.workflowId}/outbox-'`)).count).toBe(1);
   }, 120_000);
 });
+
+/** How many webhook.received feed entries name each event (each one sharing its event's id). */
+async function receivedEntries(eventIds: string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const eventId of eventIds) {
+    const rows = await hub.db.prisma.activityEvent.findMany({ where: { type: 'webhook.received', data: { path: ['eventId'], equals: eventId } }, select: { id: true } });
+    for (const row of rows) expect(row.id).toBe(eventId);
+    counts[eventId] = rows.length;
+  }
+  return counts;
+}
 
 /** Events accepted while Temporal is down in the backlog test. */
 const BACKLOG = 300;

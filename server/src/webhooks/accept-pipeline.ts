@@ -1,22 +1,24 @@
-// What follows a 202, for many events at once: one webhook-batch workflow started for all of
-// them, recorded first as one WebhookDispatch row (the events themselves stay RECEIVED; the row
-// tells the outbox they are in flight). If the start fails, the row goes and the events are the
-// outbox's. Their `webhook.received` feed entries were written with them, except in
-// organizations with flows triggered by domain events: those are recorded here, by the general
-// path, in one transaction (not flushed before the commit returns: the events themselves are
-// durable, the feed lines are derived from them).
-import { NOT_IN_FLIGHT, recordActivities, recordWebhookDispatch } from '@patchbay/db';
+// What follows a 202, for many events at once, in one transaction: their `webhook.received` feed
+// entries (with the entries' fan-out: notices, outgoing Deliveries, event-triggered flow runs)
+// and the record of the one webhook-batch workflow that will route them (a WebhookDispatch row;
+// the events themselves stay RECEIVED, the row tells the outbox they are in flight). Then that
+// workflow is started. If the start fails, the row goes and the events are the outbox's; if this
+// process dies before the transaction, the outbox announces and dispatches them (announcing is
+// idempotent: an entry shares its event's id).
+//
+// The feed entries are written here rather than with the events: the group commit every
+// acknowledgement waits on then stores the events alone (measured by bench:ingest: the entries
+// and their fan-out were about a third of the database's work per request), and this
+// transaction writes up to MAX_EVENTS_PER_BATCH entries at once. They follow their events by at
+// most START_INTERVAL_MS under load.
+import { announceWebhookEvents, NOT_IN_FLIGHT, recordWebhookDispatchSql } from '@patchbay/db';
 import { webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { afterResponse, eventsLeftUndispatched, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
 
 export interface AcceptedEvent {
-  endpoint: { id: string; orgId: string; name: string };
+  endpointId: string;
   eventId: string;
-  outcome: string;
-  dedupeKey: string | null;
-  /** Whether its feed entry was written with it. */
-  feedWritten: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ const START_INTERVAL_MS = 500;
 
 export interface AcceptPipeline {
   /**
-   * Queues the event. Its feed entry (if still to write) and its dispatch happen in this process's
+   * Queues the event. Its feed entry and its dispatch happen in this process's
    * background work, which stopping the hub waits for (settleBackgroundWork).
    */
   accept(event: AcceptedEvent): void;
@@ -58,62 +60,58 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
         if (wait > 0 && queue.length < MAX_EVENTS_PER_BATCH) await new Promise((resolve) => setTimeout(resolve, wait));
         lastStartAt = Date.now();
         const batch = queue.splice(0, MAX_EVENTS_PER_BATCH);
-        try {
-          await process(batch);
-        } catch (err) {
-          hub.logger.warn({ err, events: batch.length }, 'webhook events stay in the outbox: their dispatch failed');
-        }
+        await process(batch);
       }
     } finally {
       draining = false;
     }
   }
 
-  async function process(events: AcceptedEvent[]) {
-    const feedless = events.filter((e) => !e.feedWritten);
-    await recordActivities(
-      hub.db,
-      feedless.map(({ endpoint, eventId, outcome, dedupeKey }) => ({
-        orgId: endpoint.orgId,
-        type: 'webhook.received',
-        message: `Webhook received on "${endpoint.name}" (${outcome})`,
-        data: { endpointId: endpoint.id, eventId, verification: outcome, ...(dedupeKey ? { messageId: dedupeKey } : {}) },
-      })),
-      { durable: false },
-    ).catch((err) => hub.logger.warn({ err }, 'could not record webhook.received'));
-    // In arrival order. An endpoint with an event left to the outbox keeps its later events
-    // there too (order per endpoint): they are dispatched after it.
+  /** In arrival order, the events to dispatch now: an endpoint with an event left to the outbox keeps its later events there too (order per endpoint). */
+  async function dispatchable(events: AcceptedEvent[]): Promise<string[]> {
     const eligible: string[] = [];
     const heldBack = new Set<string>();
-    for (const { endpoint, eventId } of events) {
-      if (heldBack.has(endpoint.id)) continue;
-      if (stalled.has(endpoint.id)) {
+    for (const { endpointId, eventId } of events) {
+      if (heldBack.has(endpointId)) continue;
+      if (stalled.has(endpointId)) {
         if (await hasEarlierUndispatched(eventId)) {
-          heldBack.add(endpoint.id);
+          heldBack.add(endpointId);
           continue;
         }
-        stalled.delete(endpoint.id);
+        stalled.delete(endpointId);
       }
       eligible.push(eventId);
     }
-    // Held back: the outbox's, after the events they wait behind.
-    if (heldBack.size) eventsLeftUndispatched(hub);
-    if (eligible.length === 0) return;
-    const workflowId = webhookBatchWorkflowId(eligible);
+    return eligible;
+  }
+
+  async function process(events: AcceptedEvent[]) {
+    let leftToOutbox = false;
+    let recorded = false;
     try {
+      const eligible = await dispatchable(events);
+      leftToOutbox = eligible.length < events.length;
+      const workflowId = eligible.length ? webhookBatchWorkflowId(eligible) : null;
       // Recorded before the start: a batch started and never recorded could be dispatched again by
       // the outbox (harmless, but twice the work); one recorded and never started (this process
       // died in between) is found by the outbox, whose workflow check drops the record.
-      await recordWebhookDispatch(hub.db, workflowId, eligible);
+      await hub.db.prisma.$transaction(async (tx) => {
+        await announceWebhookEvents(tx, events.map((e) => e.eventId));
+        if (workflowId) await tx.$executeRaw(recordWebhookDispatchSql(workflowId, eligible));
+      });
+      recorded = true;
       // One workflow for the whole flush, not one per event: the Temporal server's work per
       // accepted request is what bounded ingest.
-      await startWebhookBatchWorkflow(hub, workflowId);
+      if (workflowId) await startWebhookBatchWorkflow(hub, workflowId);
     } catch (err) {
-      // The outbox dispatcher picks them (and these endpoints' later events) up when Temporal answers again.
-      for (const { endpoint, eventId } of events) if (eligible.includes(eventId)) stalled.add(endpoint.id);
-      hub.logger.warn({ err, events: eligible.length }, 'webhook events stay in the outbox: their workflow could not be started now');
-      eventsLeftUndispatched(hub);
+      // The outbox announces and dispatches them (and these endpoints' later events wait behind them).
+      leftToOutbox = true;
+      for (const { endpointId } of events) stalled.add(endpointId);
+      const what = recorded ? 'their workflow could not be started now' : 'their batch could not be recorded now';
+      hub.logger.warn({ err, events: events.length }, `webhook events stay in the outbox: ${what}`);
     }
+    // The outbox takes them as soon as they are past its grace period.
+    if (leftToOutbox) eventsLeftUndispatched(hub);
   }
 
   return {

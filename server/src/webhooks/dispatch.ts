@@ -17,7 +17,7 @@ const START_DEADLINE_MS = 5_000;
 
 /**
  * Starts one `webhook-batch/…` workflow for many accepted events, recorded by the caller under
- * this workflow id (recordWebhookDispatch, webhookBatchWorkflowId): the workflow reads their ids
+ * this workflow id (recordWebhookDispatchSql, webhookBatchWorkflowId): the workflow reads their ids
  * from that row (so up to 2,000 ids do not travel through Temporal's history), finishes those
  * with nothing to route and starts `webhook-event/<id>` for the others, in the order given.
  * When it cannot be started now, the record goes (its events are the outbox's again; a record

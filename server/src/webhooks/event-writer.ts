@@ -4,14 +4,14 @@
 // queue, and go in the next one. One request alone waits for one statement, as before; under
 // load, a flush carries up to MAX_BATCH events. Duplicates (same endpoint + provider message id)
 // are left out and answered with the first event's id; so are events of an endpoint deleted since
-// the request read it (answered as gone), without failing the others. The statement also writes the events'
-// feed entries (storeWebhookEvents), unless their organization needs the general path.
+// the request read it (answered as gone), without failing the others. Their feed entries follow
+// with their dispatch (accept-pipeline.ts).
 import { dedupeMapKey, storedWebhookEventIds, storeWebhookEvents, type Database, type NewWebhookEvent } from '@patchbay/db';
 
 export type { NewWebhookEvent };
 
 export type WriteResult =
-  | { duplicate: false; id: string; /** false: its feed entry is still to be recorded. */ feedWritten: boolean }
+  | { duplicate: false; id: string }
   | { duplicate: true; id: string | null }
   /** Not stored: the endpoint was deleted after the request read it. */
   | { gone: true };
@@ -82,14 +82,14 @@ export function createEventWriter(db: Database, { onStatement }: EventWriterOpti
 }
 
 async function writeBatch(db: Database, events: NewWebhookEvent[]): Promise<WriteResult[]> {
-  const { ids, feedWritten } = await storeWebhookEvents(db, events);
+  const ids = await storeWebhookEvents(db, events);
   // A redelivery is answered with the first event's id (a twin inside this very batch included).
   const duplicateKeys = events.flatMap((e, i) => (ids[i] === null && e.dedupeKey !== null ? [{ endpointId: e.endpointId, dedupeKey: e.dedupeKey }] : []));
   const firsts = await storedWebhookEventIds(db, duplicateKeys);
   return events.map((e, i) => {
     const id = ids[i];
     if (id === 'gone') return { gone: true };
-    if (id) return { duplicate: false, id, feedWritten };
+    if (id) return { duplicate: false, id };
     return { duplicate: true, id: e.dedupeKey === null ? null : (firsts.get(dedupeMapKey(e.endpointId, e.dedupeKey)) ?? null) };
   });
 }

@@ -28,14 +28,14 @@
 // something to route gets the workflow id `webhook-event/<id>`, REJECT_DUPLICATE).
 //
 // Several api processes: on PostgreSQL each round claims its rows with
-// `SELECT … FOR UPDATE SKIP LOCKED` and records their batch in the same transaction, then starts
-// it, so two processes do not start the same events. PGlite is one process with one connection:
-// plain queries are enough there.
+// `SELECT … FOR UPDATE SKIP LOCKED` and records their batch in the same transaction (with the
+// feed entries of those a dead process never announced), then starts it, so two processes do not
+// start the same events. (PGlite is one process with one connection: no lock is needed there.)
 //
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { NOT_IN_FLIGHT, Prisma, recordWebhookDispatch, recordWebhookDispatchSql } from '@patchbay/db';
+import { announceWebhookEvents, NOT_IN_FLIGHT, Prisma, recordWebhookDispatchSql } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -94,20 +94,22 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     ORDER BY e."receivedAt", e."id"
     LIMIT ${limit} ${lock}`;
 
-  /** Up to batchSize waiting events, recorded as one batch (committed before its start, as the request path does). */
+  /**
+   * Up to batchSize waiting events, announced (their feed entries, if a process died before
+   * writing them) and recorded as one batch, committed before its start as the request path does.
+   */
   async function claim(cutoff: Date): Promise<{ ids: string[]; workflowId: string } | null> {
-    const batchOf = (ids: string[]) => (ids.length ? { ids, workflowId: webhookBatchWorkflowId(ids, new Date()) } : null);
-    if (hub.db.kind !== 'postgres') {
-      const batch = batchOf((await prisma.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize))).map((row) => row.id));
-      if (batch) await recordWebhookDispatch(hub.db, batch.workflowId, batch.ids);
-      return batch;
-    }
-    // Locked until the record commits with them, so that no other process claims them meanwhile
-    // (and none does after: they are recorded). An empty claim: another process holds them all.
+    // On PostgreSQL they stay locked until the record commits with them, so that no other process
+    // claims them meanwhile (and none does after: they are recorded). An empty claim: another
+    // process holds them all. PGlite is one process with one connection: nothing to lock out.
+    const lock = hub.db.kind === 'postgres' ? Prisma.sql`FOR UPDATE OF e SKIP LOCKED` : Prisma.empty;
     return prisma.$transaction(async (tx) => {
-      const batch = batchOf((await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, Prisma.sql`FOR UPDATE OF e SKIP LOCKED`))).map((row) => row.id));
-      if (batch) await tx.$executeRaw(recordWebhookDispatchSql(batch.workflowId, batch.ids));
-      return batch;
+      const ids = (await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, lock))).map((row) => row.id);
+      if (ids.length === 0) return null;
+      const workflowId = webhookBatchWorkflowId(ids, new Date());
+      await announceWebhookEvents(tx, ids);
+      await tx.$executeRaw(recordWebhookDispatchSql(workflowId, ids));
+      return { ids, workflowId };
     });
   }
 
