@@ -21,7 +21,7 @@ export const CHANNELS = {
  * statement: their notices, their outgoing-webhook Deliveries (fanout.ts) and the delivery
  * dispatcher's wake-up. Side-effect CTEs run only when read: select SENT_AFTER_EV too.
  */
-const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
+export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
       SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
     ), deliveries AS (
       ${INSERT_DELIVERIES_FROM_EV}
@@ -29,7 +29,7 @@ const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
     ), wake AS (
       SELECT pg_notify(${CHANNELS.deliveries}, json_build_object('id', '', 'orgId', min("orgId"))::text) FROM deliveries HAVING count(*) > 0
     )`;
-const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
+export const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
 
 export interface ChangeNotice {
   id: string;

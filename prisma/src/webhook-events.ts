@@ -2,10 +2,12 @@
 // trip and one disk flush for every request waiting on it), and announcing them afterwards: their
 // `webhook.received` feed entries are written with the record of the batch that dispatches them
 // (announceWebhookEvents), off the path every acknowledgement waits on.
-import { fanOutActivities, notifyActivities, type Transaction } from './events.ts';
+import { FAN_OUT_AFTER_EV, queueFlowRunsWithEntries, SENT_AFTER_EV, type Transaction } from './events.ts';
+import type { FanoutEvent } from './fanout.ts';
+import { flowRunsForEvents } from './flow-runs.ts';
 import { sortableId } from './ids.ts';
 import type { Database } from './index.ts';
-import { Prisma, type ActivityEvent } from '../generated/client/client.ts';
+import { Prisma } from '../generated/client/client.ts';
 
 export interface NewWebhookEvent {
   orgId: string;
@@ -56,27 +58,36 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
 
 /**
  * The `webhook.received` feed entries of stored events, inside the caller's transaction (the one
- * recording their dispatch), with their notices, outgoing-webhook Deliveries and event-triggered
- * flow runs. An entry shares its event's id and time, so the feed orders it where the event
- * arrived, and announcing an event twice (the outbox dispatching again what a dead process had
- * announced) writes nothing the second time. Answers the entries written now.
+ * recording their dispatch), with their notices and outgoing-webhook Deliveries, in one statement;
+ * and, in organizations with flows triggered by domain events, those flows' runs. An entry shares
+ * its event's id and time, so the feed orders it where the event arrived, and announcing an event
+ * twice (the outbox dispatching again what a dead process had announced) writes nothing the
+ * second time.
  */
-export async function announceWebhookEvents(tx: Transaction, eventIds: string[]): Promise<ActivityEvent[]> {
-  if (eventIds.length === 0) return [];
-  const rows = await tx.$queryRaw<ActivityEvent[]>`
-    INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
-    SELECT e."id", e."orgId", 'webhook.received', 'info', 'Webhook received on "' || p."name" || '" (' || e."verification" || ')',
-      jsonb_build_object('endpointId', e."endpointId", 'eventId', e."id", 'verification', e."verification")
-        || CASE WHEN e."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', e."dedupeKey") END,
-      e."receivedAt"
-    FROM "WebhookEvent" e JOIN "WebhookEndpoint" p ON p."id" = e."endpointId"
-    WHERE e."id" = ANY(${eventIds}::text[])
-    ORDER BY e."receivedAt", e."id"
-    ON CONFLICT ("id") DO NOTHING
-    RETURNING *`;
-  await notifyActivities(tx, rows);
-  await fanOutActivities(tx, rows);
-  return rows;
+export async function announceWebhookEvents(tx: Transaction, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  // The entries come back only when a flow may start from them (usually none do).
+  const rows = await tx.$queryRaw<Array<{ [K in keyof FanoutEvent]: FanoutEvent[K] | null } & { sent: number }>>`
+    WITH ev AS (
+      INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
+      SELECT e."id", e."orgId", 'webhook.received', 'info', 'Webhook received on "' || p."name" || '" (' || e."verification" || ')',
+        jsonb_build_object('endpointId', e."endpointId", 'eventId', e."id", 'verification', e."verification")
+          || CASE WHEN e."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', e."dedupeKey") END,
+        e."receivedAt"
+      FROM "WebhookEvent" e JOIN "WebhookEndpoint" p ON p."id" = e."endpointId"
+      WHERE e."id" = ANY(${eventIds}::text[])
+      ORDER BY e."receivedAt", e."id"
+      ON CONFLICT ("id") DO NOTHING
+      RETURNING *
+    ), flows AS (
+      SELECT DISTINCT "orgId" FROM "Flow" WHERE "orgId" IN (SELECT "orgId" FROM ev) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL
+    ), ${FAN_OUT_AFTER_EV}
+    -- Reading SENT_AFTER_EV runs the notices; one row of nulls carries it when no entry comes back.
+    SELECT ev."id", ev."orgId", ev."type", ev."message", ev."at", ev."data", ev."runId", ev."connectionId", ${SENT_AFTER_EV} AS "sent"
+    FROM ev WHERE ev."orgId" IN (SELECT "orgId" FROM flows)
+    UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${SENT_AFTER_EV} WHERE NOT EXISTS (SELECT 1 FROM flows)`;
+  const entries = rows.filter((row): row is FanoutEvent & { sent: number } => row.id !== null);
+  if (entries.length) await queueFlowRunsWithEntries(tx, await flowRunsForEvents(tx, entries));
 }
 
 /** For redeliveries: the stored event of each (endpoint, provider message id). */

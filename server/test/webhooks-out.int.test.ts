@@ -10,8 +10,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryWorkflowId } from '@patchbay/workflows';
 import { graphql } from './gql/index.ts';
-import { TestHub, type TestOrg } from './harness.ts';
-import { ok, until } from './webhooks-helpers.ts';
+import { Subscription, TestHub, type TestOrg } from './harness.ts';
+import { CreateEndpoint, ok, postHook, until } from './webhooks-helpers.ts';
 
 // Short retry schedule for every delivery this hub starts (read by server/src/webhooks/delivery-dispatch.ts).
 process.env.PATCHBAY_DELIVERY_SCHEDULE_MS = '0,300,300,300';
@@ -140,6 +140,32 @@ describe('delivery', () => {
     expect(createdDelivery.attempts).toHaveLength(1);
     expect(createdDelivery.attempts[0]!.statusCode).toBe(200);
     expect(delivery).toBeTruthy();
+  });
+
+  it("fans an incoming webhook's webhook.received out to a webhook.* subscriber and to the live feed", async () => {
+    const { subscription, secret } = await subscribe('/incoming', ['webhook.*']);
+    const feed = new Subscription<{ activity: { type: string; data: { eventId?: string } } }>(
+      `${hub.url.replace('http', 'ws')}/graphql`,
+      'subscription { activity(filter: { types: ["webhook.received"] }) { type data } }',
+      {},
+      org.tokens.VIEWER,
+    );
+    await feed.ready;
+    const { createWebhookEndpoint } = await ok(hub, CreateEndpoint, { input: { name: 'fan-in', verification: 'NONE' } }, org.tokens.ADMIN, seen);
+    const accepted = await postHook(hub, createWebhookEndpoint.endpoint.url, JSON.stringify({ lead: 7 }));
+    expect(accepted.status).toBe(202);
+    const eventId = accepted.body.id as string;
+    // Live: the entry written with the event's dispatch reaches the graphql-ws subscriber.
+    const live = await feed.next(30_000);
+    expect(live.errors).toBeUndefined();
+    expect(live.data!.activity).toMatchObject({ type: 'webhook.received', data: { eventId } });
+    await feed.close();
+    // Out: one delivery, signed, carrying the event's id.
+    type Payload = { type: string; data: { eventId?: string; endpointId?: string } };
+    const req = await until('the webhook.received delivery', async () => requestsTo('/incoming').find((r) => (verify(r, secret) as Payload).data.eventId === eventId));
+    expect(verify(req, secret)).toMatchObject({ type: 'webhook.received', data: { eventId, verification: 'not verified (NONE)' } });
+    const received = (await deliveriesOf(subscription.id)).filter((d) => d.eventType === 'webhook.received');
+    expect(received).toHaveLength(1);
   });
 
   it('retries 503, 503 and delivers on the third attempt; every attempt is recorded', async () => {
