@@ -325,6 +325,8 @@ async function main(): Promise<boolean> {
   const { running, token, db, statements, startWorker } = await startBenchHub('ingest', facts, ROLE);
   const hubUrl = running.app!.url;
   facts.push(`hub        role ${ROLE} at ${hubUrl}${ROLE === 'api' ? ' (a worker starts after the load and drains what was accepted)' : ''}`);
+  // An api process runs with the launcher's API_NODE_FLAGS (server/bin/patchbay.mjs); `pnpm bench:ingest` passes the same.
+  facts.push(`node flags ${process.execArgv.filter((flag) => !/^--(import|require|loader)\b/.test(flag) && flag !== 'tsx').join(' ') || 'none'}${process.execArgv.some((f) => f.startsWith('--max-semi-space-size')) ? '' : ' (WARNING: not the api role\'s --max-semi-space-size=64: run it as `pnpm bench:ingest`)'}`);
 
   const { createWebhookEndpoint } = await gql<{ createWebhookEndpoint: { endpoint: { id: string; url: string }; secret: string | null } }>(
     `${hubUrl}/graphql`,
