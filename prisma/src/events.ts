@@ -129,15 +129,9 @@ export async function writeActivities(tx: Transaction, events: ActivityInput[]) 
       runId: event.runId ?? null,
     })),
   });
-  await notifyActivities(tx, created);
-  return created;
-}
-
-/** Tells listeners (live feed subscriptions, other processes) of entries written in the caller's transaction: sent at its commit. */
-export async function notifyActivities(tx: Transaction, rows: Array<Pick<ActivityEvent, 'id' | 'orgId' | 'type'>>): Promise<void> {
-  if (rows.length === 0) return;
-  const notices = rows.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
+  const notices = created.map((row) => JSON.stringify({ id: row.id, orgId: row.orgId, type: row.type }));
   await tx.$executeRaw`SELECT pg_notify(${CHANNELS.activity}, notice) FROM unnest(${notices}::text[]) AS notice`;
+  return created;
 }
 
 /**
