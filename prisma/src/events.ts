@@ -59,19 +59,14 @@ export async function recordActivity(db: Database, event: ActivityInput) {
 
 /**
  * Several feed entries in one transaction: one commit (one disk flush) for all of them, their
- * notices sent at that commit. `durable: false` lets PostgreSQL acknowledge the commit before
- * the flush — for entries derived from a row that is itself durable (a crash may lose the
- * last few feed lines, never the events they describe).
+ * notices sent at that commit.
  */
-export async function recordActivities(db: Database, events: ActivityInput[], { durable = true } = {}) {
+export async function recordActivities(db: Database, events: ActivityInput[]) {
   if (events.length === 0) return [];
   // Most entries start no flow: then one statement does it all (one round trip, one commit).
-  if (durable) {
-    const written = await writeAndFanOutAtOnce(db, events);
-    if (written) return written;
-  }
+  const written = await writeAndFanOutAtOnce(db, events);
+  if (written) return written;
   return db.prisma.$transaction(async (tx) => {
-    if (!durable) await tx.$executeRaw`SET LOCAL synchronous_commit = off`;
     const rows = await writeActivities(tx, events);
     await fanOutActivities(tx, rows);
     return rows;
