@@ -130,19 +130,28 @@ describe('the webhook outbox', () => {
     const { orgId } = await hub.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } });
     // The states a crash or a slow worker leave behind, written as the api writes them.
     const longAgo = new Date(Date.now() - 60_000);
-    const accepted = async (n: number) =>
-      (await hub.db.prisma.webhookEvent.create({ data: { orgId, endpointId, headers: {}, rawBody: JSON.stringify({ n }), contentType: 'application/json', verification: 'accepted (NONE)', receivedAt: longAgo } })).id;
+    const event = (n: number) => ({ id: `ev_outbox_${n}_${randomUUID()}`, orgId, endpointId, headers: {}, rawBody: JSON.stringify({ n }), contentType: 'application/json', verification: 'accepted (NONE)', receivedAt: longAgo });
+    // A recorded batch's events and its record, committed together: the outbox (looking every
+    // round here) must not find the events unrecorded in between.
+    const recorded = async (workflowId: string, events: Array<ReturnType<typeof event>>) => {
+      const eventIds = events.map((e) => e.id);
+      await hub.db.prisma.$transaction([
+        hub.db.prisma.webhookEvent.createMany({ data: events }),
+        hub.db.prisma.webhookDispatch.create({ data: { workflowId, eventIds, createdAt: longAgo } }),
+      ]);
+      return eventIds;
+    };
 
     // Committed, then the api died before announcing and recording it: no record, no feed entry.
-    const unrecorded = await accepted(0);
+    const unrecorded = (await hub.db.prisma.webhookEvent.create({ data: event(0) })).id;
     // Recorded, then the api died before starting the batch: no such workflow.
-    const orphaned = [await accepted(1), await accepted(2)];
-    await hub.db.prisma.webhookDispatch.create({ data: { workflowId: webhookBatchWorkflowId(orphaned), eventIds: orphaned, createdAt: longAgo } });
+    const orphanedEvents = [event(1), event(2)];
+    const orphaned = await recorded(webhookBatchWorkflowId(orphanedEvents.map((e) => e.id)), orphanedEvents);
     // Recorded and started, not yet taken up by a worker (its task queue is one nobody polls).
-    const inFlight = [await accepted(3)];
+    const inFlightEvent = event(3);
     const { client } = hub.hub.temporal;
-    const batch = await client.workflow.start('webhookBatchWorkflow', { workflowId: webhookBatchWorkflowId(inFlight), taskQueue: `nobody-${randomUUID()}`, args: [{}] });
-    await hub.db.prisma.webhookDispatch.create({ data: { workflowId: batch.workflowId, eventIds: inFlight, createdAt: longAgo } });
+    const batch = await client.workflow.start('webhookBatchWorkflow', { workflowId: webhookBatchWorkflowId([inFlightEvent.id]), taskQueue: `nobody-${randomUUID()}`, args: [{}] });
+    const inFlight = await recorded(batch.workflowId, [inFlightEvent]);
 
     for (const id of [unrecorded, ...orphaned]) expect((await waitForEvent(hub, id, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
     // The outbox announced what no process had: one webhook.received entry each, sharing the event's id.
