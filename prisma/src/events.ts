@@ -16,13 +16,20 @@ export const CHANNELS = {
   flowRuns: 'patchbay_flow_runs',
 } as const;
 
+/** The most entry ids one notice carries: well under NOTIFY's 8,000-byte payload limit (ids are ~26 characters). */
+const NOTICE_IDS = 100;
+
 /**
  * What follows a CTE named `ev` holding feed entries just written, as more CTEs of the same
  * statement: their notices, their outgoing-webhook Deliveries (fanout.ts) and the delivery
  * dispatcher's wake-up. Side-effect CTEs run only when read: select SENT_AFTER_EV too.
  */
 export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
-      SELECT pg_notify(${CHANNELS.activity}, json_build_object('id', "id", 'orgId', "orgId", 'type', "type")::text) FROM ev
+      -- One notice per organization, type and NOTICE_IDS entries, not one per entry: a batch of
+      -- 2,000 incoming webhooks' entries queued 2,000 notifications, each a step of the commit.
+      SELECT pg_notify(${CHANNELS.activity}, json_build_object('ids', array_agg("id" ORDER BY "id"), 'orgId', "orgId", 'type', "type")::text)
+      FROM (SELECT "id", "orgId", "type", (row_number() OVER (ORDER BY "id") - 1) / ${Prisma.raw(String(NOTICE_IDS))} AS "chunk" FROM ev) AS n
+      GROUP BY "orgId", "type", "chunk"
     ), deliveries AS (
       ${INSERT_DELIVERIES_FROM_EV}
       RETURNING "orgId"
@@ -212,9 +219,9 @@ export async function watchChannel(
   let wake: (() => void) | undefined;
   let done = false;
   const unlisten = await db.listen(channel, (payload) => {
-    const notice = parseNotice(payload);
-    if (notice && notice.orgId === orgId) {
-      queue.push(notice);
+    const notices = parseNotices(payload).filter((notice) => notice.orgId === orgId);
+    if (notices.length) {
+      queue.push(...notices);
       wake?.();
     }
   });
@@ -247,12 +254,16 @@ export async function watchChannel(
   return iterator;
 }
 
-function parseNotice(payload: string): ChangeNotice | null {
+/** A notice names one row (`id`) or several of one organization and type (`ids`); anything else is ignored. */
+function parseNotices(payload: string): ChangeNotice[] {
+  let value: Partial<ChangeNotice> & { ids?: unknown };
   try {
-    const value = JSON.parse(payload) as Partial<ChangeNotice>;
-    if (typeof value.id !== 'string' || typeof value.orgId !== 'string') return null;
-    return { id: value.id, orgId: value.orgId, ...(typeof value.type === 'string' ? { type: value.type } : {}) };
+    value = JSON.parse(payload);
   } catch {
-    return null;
+    return [];
   }
+  const { orgId, type } = value;
+  if (typeof orgId !== 'string') return [];
+  const ids = typeof value.id === 'string' ? [value.id] : Array.isArray(value.ids) ? value.ids.filter((id): id is string => typeof id === 'string') : [];
+  return ids.map((id) => ({ id, orgId, ...(typeof type === 'string' ? { type } : {}) }));
 }

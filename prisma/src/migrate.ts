@@ -187,7 +187,9 @@ async function withEngine<T>(target: DbTarget, fn: (engine: SchemaEngine) => Pro
 
 /** Engine errors arrive as plain objects or bare wasm RuntimeErrors; make them readable Errors. */
 function engineError(err: unknown): Error {
-  const panic = g.PRISMA_WASM_PANIC_REGISTRY?.get();
+  // Prisma's own runtime may have installed a registry of another shape.
+  const registry = g.PRISMA_WASM_PANIC_REGISTRY;
+  const panic = typeof registry?.get === 'function' ? registry.get() : undefined;
   if (err instanceof Error) {
     if (err.name === 'RuntimeError' && panic) err.message = `schema engine panicked: ${panic}`;
     return err;

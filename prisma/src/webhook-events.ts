@@ -19,21 +19,25 @@ export interface NewWebhookEvent {
   verification: string;
 }
 
-/**
- * Per input, in order: the new row's id; null when it duplicated a stored event; 'gone' when its
- * endpoint no longer exists (deleted since the caller read it, by another api process say).
- */
-export type StoredWebhookEventIds = Array<string | null | 'gone'>;
+export interface StoredWebhookEvents {
+  /**
+   * Per input, in order: the new row's id; null when it duplicated a stored event; 'gone' when its
+   * endpoint no longer exists (deleted since the caller read it, by another api process say).
+   */
+  ids: Array<string | null | 'gone'>;
+  /** The new rows' receivedAt (one statement, one time), as PostgreSQL writes a timestamp(3): for announcing them. */
+  receivedAt: string;
+}
 
-export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEventIds> {
-  if (events.length === 0) return [];
+export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEvents> {
+  if (events.length === 0) return { ids: [], receivedAt: '' };
   const now = Date.now();
   const ids = events.map(() => sortableId(now));
   // The events travel as one JSON parameter, a row per event: JSON.stringify is native, where
   // text arrays would be escaped element by element in JavaScript, and the headers go as JSON
   // objects rather than as escaped JSON text.
   const rows = events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]);
-  const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null }>(Prisma.sql`
+  const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null; receivedAt: string }>(Prisma.sql`
     WITH input AS (
       SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"
       FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
@@ -48,13 +52,27 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
       RETURNING "id"
     )
-    -- One row whatever the batch size: the ids left out as duplicates, and those whose endpoint is gone (usually none).
+    -- One row whatever the batch size: the ids left out as duplicates, those whose endpoint is gone (usually none), the time.
     SELECT (SELECT array_agg(u."id") FROM input u WHERE u."id" NOT IN (SELECT "id" FROM inserted)) AS "skipped",
-      (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone"`, { prepare: 'patchbay_store_webhook_events' });
+      (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone",
+      (now() AT TIME ZONE 'UTC')::timestamp(3)::text AS "receivedAt"`, { prepare: 'patchbay_store_webhook_events' });
   const skipped = new Set(result!.skipped ?? []);
   const gone = new Set(result!.gone ?? []);
-  return ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id));
+  return { ids: ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id)), receivedAt: result!.receivedAt };
 }
+
+/** What a stored event's `webhook.received` feed entry is made of. */
+export interface AnnouncedWebhookEvent {
+  id: string;
+  endpointId: string;
+  dedupeKey: string | null;
+  verification: string;
+  /** The event's receivedAt as PostgreSQL gives a timestamp(3) as text (StoredWebhookEvents.receivedAt). */
+  receivedAt: string;
+}
+
+/** The columns of stored events that announceWebhookEvents needs, for a query over `"WebhookEvent" e`. */
+export const ANNOUNCED_COLUMNS = Prisma.sql`e."id", e."endpointId", e."dedupeKey", e."verification", e."receivedAt"::text AS "receivedAt"`;
 
 /**
  * The `webhook.received` feed entries of stored events, inside the caller's transaction (the one
@@ -63,20 +81,25 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
  * its event's id and time, so the feed orders it where the event arrived, and announcing an event
  * twice (the outbox dispatching again what a dead process had announced) writes nothing the
  * second time.
+ *
+ * The entries are made from what the caller already holds (the request path, from what it
+ * stored; the outbox, from the rows it claimed) rather than by reading back the events: on the
+ * ingest path that read, with its sort, was a tenth of the statement. An event whose endpoint
+ * is gone (and the event with it, by cascade) gets no entry.
  */
-export async function announceWebhookEvents(tx: Transaction, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
+export async function announceWebhookEvents(tx: Transaction, events: AnnouncedWebhookEvent[]): Promise<void> {
+  if (events.length === 0) return;
   // The entries come back only when a flow may start from them (usually none do).
   const rows = await tx.$queryRaw<Array<{ [K in keyof FanoutEvent]: FanoutEvent[K] | null } & { sent: number }>>`
     WITH ev AS (
       INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "at")
-      SELECT e."id", e."orgId", 'webhook.received', 'info', 'Webhook received on "' || p."name" || '" (' || e."verification" || ')',
+      SELECT e."id", p."orgId", 'webhook.received', 'info', 'Webhook received on "' || p."name" || '" (' || e."verification" || ')',
         jsonb_build_object('endpointId', e."endpointId", 'eventId', e."id", 'verification', e."verification")
           || CASE WHEN e."dedupeKey" IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('messageId', e."dedupeKey") END,
-        e."receivedAt"
-      FROM "WebhookEvent" e JOIN "WebhookEndpoint" p ON p."id" = e."endpointId"
-      WHERE e."id" = ANY(${eventIds}::text[])
-      ORDER BY e."receivedAt", e."id"
+        e."at"::timestamp(3)
+      FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.endpointId)}::text[], ${events.map((e) => e.dedupeKey)}::text[],
+        ${events.map((e) => e.verification)}::text[], ${events.map((e) => e.receivedAt)}::text[]) AS e("id", "endpointId", "dedupeKey", "verification", "at")
+      JOIN "WebhookEndpoint" p ON p."id" = e."endpointId"
       ON CONFLICT ("id") DO NOTHING
       RETURNING *
     ), flows AS (

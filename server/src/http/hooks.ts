@@ -136,7 +136,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
   // Committed: from here on the event is durable, whatever happens to this process.
   if (immediate) replyWith(hub, res, 'accepted', immediate);
   else reply(hub, res, 'accepted', 202, { id: written.id });
-  pipelineOf(hub).accept({ endpointId: endpoint.id, eventId: written.id });
+  pipelineOf(hub).accept({ id: written.id, endpointId: endpoint.id, dedupeKey, verification: verification.outcome, receivedAt: written.receivedAt });
 }
 
 const writers = new WeakMap<Hub, EventWriter>();

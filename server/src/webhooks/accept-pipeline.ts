@@ -11,15 +11,10 @@
 // and their fan-out were about a third of the database's work per request), and this
 // transaction writes up to MAX_EVENTS_PER_BATCH entries at once. They follow their events by at
 // most START_INTERVAL_MS under load.
-import { announceWebhookEvents, NOT_IN_FLIGHT, recordWebhookDispatchSql } from '@patchbay/db';
+import { announceWebhookEvents, NOT_IN_FLIGHT, recordWebhookDispatchSql, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { afterResponse, eventsLeftUndispatched, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
-
-export interface AcceptedEvent {
-  endpointId: string;
-  eventId: string;
-}
 
 /**
  * The least time between two workflow starts. Each start costs the Temporal server the same
@@ -34,11 +29,11 @@ export interface AcceptPipeline {
    * Queues the event. Its feed entry and its dispatch happen in this process's
    * background work, which stopping the hub waits for (settleBackgroundWork).
    */
-  accept(event: AcceptedEvent): void;
+  accept(event: AnnouncedWebhookEvent): void;
 }
 
 export function createAcceptPipeline(hub: Hub): AcceptPipeline {
-  const queue: AcceptedEvent[] = [];
+  const queue: AnnouncedWebhookEvent[] = [];
   let draining = false;
   /** Endpoints with an event left to the outbox: their later events wait behind it. */
   const stalled = new Set<string>();
@@ -68,10 +63,10 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
   }
 
   /** In arrival order, the events to dispatch now: an endpoint with an event left to the outbox keeps its later events there too (order per endpoint). */
-  async function dispatchable(events: AcceptedEvent[]): Promise<string[]> {
+  async function dispatchable(events: AnnouncedWebhookEvent[]): Promise<string[]> {
     const eligible: string[] = [];
     const heldBack = new Set<string>();
-    for (const { endpointId, eventId } of events) {
+    for (const { endpointId, id: eventId } of events) {
       if (heldBack.has(endpointId)) continue;
       if (stalled.has(endpointId)) {
         if (await hasEarlierUndispatched(eventId)) {
@@ -85,7 +80,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
     return eligible;
   }
 
-  async function process(events: AcceptedEvent[]) {
+  async function process(events: AnnouncedWebhookEvent[]) {
     let leftToOutbox = false;
     let recorded = false;
     try {
@@ -96,7 +91,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       // the outbox (harmless, but twice the work); one recorded and never started (this process
       // died in between) is found by the outbox, whose workflow check drops the record.
       await hub.db.prisma.$transaction(async (tx) => {
-        await announceWebhookEvents(tx, events.map((e) => e.eventId));
+        await announceWebhookEvents(tx, events);
         if (workflowId) await tx.$executeRaw(recordWebhookDispatchSql(workflowId, eligible));
       });
       recorded = true;

@@ -11,7 +11,8 @@ import { dedupeMapKey, storedWebhookEventIds, storeWebhookEvents, type Database,
 export type { NewWebhookEvent };
 
 export type WriteResult =
-  | { duplicate: false; id: string }
+  /** Stored: its id, and its receivedAt as PostgreSQL gives a timestamp(3) as text (for announcing it). */
+  | { duplicate: false; id: string; receivedAt: string }
   | { duplicate: true; id: string | null }
   /** Not stored: the endpoint was deleted after the request read it. */
   | { gone: true };
@@ -82,14 +83,14 @@ export function createEventWriter(db: Database, { onStatement }: EventWriterOpti
 }
 
 async function writeBatch(db: Database, events: NewWebhookEvent[]): Promise<WriteResult[]> {
-  const ids = await storeWebhookEvents(db, events);
+  const { ids, receivedAt } = await storeWebhookEvents(db, events);
   // A redelivery is answered with the first event's id (a twin inside this very batch included).
   const duplicateKeys = events.flatMap((e, i) => (ids[i] === null && e.dedupeKey !== null ? [{ endpointId: e.endpointId, dedupeKey: e.dedupeKey }] : []));
   const firsts = await storedWebhookEventIds(db, duplicateKeys);
   return events.map((e, i) => {
     const id = ids[i];
     if (id === 'gone') return { gone: true };
-    if (id) return { duplicate: false, id };
+    if (id) return { duplicate: false, id, receivedAt };
     return { duplicate: true, id: e.dedupeKey === null ? null : (firsts.get(dedupeMapKey(e.endpointId, e.dedupeKey)) ?? null) };
   });
 }

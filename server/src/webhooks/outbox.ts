@@ -35,7 +35,7 @@
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { announceWebhookEvents, NOT_IN_FLIGHT, Prisma, recordWebhookDispatchSql } from '@patchbay/db';
+import { ANNOUNCED_COLUMNS, announceWebhookEvents, NOT_IN_FLIGHT, Prisma, recordWebhookDispatchSql, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -89,7 +89,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
 
   /** RECEIVED, past the grace period, in no recorded batch: oldest first. */
   const waiting = (cutoff: Date, limit: number, lock: Prisma.Sql = Prisma.empty) => Prisma.sql`
-    SELECT e."id" FROM "WebhookEvent" e
+    SELECT ${ANNOUNCED_COLUMNS} FROM "WebhookEvent" e
     WHERE e."status" = 'RECEIVED' AND e."receivedAt" < ${cutoff} AND ${NOT_IN_FLIGHT}
     ORDER BY e."receivedAt", e."id"
     LIMIT ${limit} ${lock}`;
@@ -104,10 +104,11 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     // process holds them all. PGlite is one process with one connection: nothing to lock out.
     const lock = hub.db.kind === 'postgres' ? Prisma.sql`FOR UPDATE OF e SKIP LOCKED` : Prisma.empty;
     return prisma.$transaction(async (tx) => {
-      const ids = (await tx.$queryRaw<Array<{ id: string }>>(waiting(cutoff, batchSize, lock))).map((row) => row.id);
-      if (ids.length === 0) return null;
+      const events = await tx.$queryRaw<AnnouncedWebhookEvent[]>(waiting(cutoff, batchSize, lock));
+      if (events.length === 0) return null;
+      const ids = events.map((event) => event.id);
       const workflowId = webhookBatchWorkflowId(ids, new Date());
-      await announceWebhookEvents(tx, ids);
+      await announceWebhookEvents(tx, events);
       await tx.$executeRaw(recordWebhookDispatchSql(workflowId, ids));
       return { ids, workflowId };
     });
