@@ -60,6 +60,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   return target.kind === 'postgres' ? openPostgres(target.url, options) : openPglite(target.dataDir, options);
 }
 
+/** Counts through Prisma's query events (PGlite: no pool underneath to count at). */
 function createClient(adapter: SqlDriverAdapterFactory, { onQuery }: OpenOptions): PrismaClient {
   if (!onQuery) return new PrismaClient({ adapter });
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
@@ -69,7 +70,12 @@ function createClient(adapter: SqlDriverAdapterFactory, { onQuery }: OpenOptions
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url });
-  const prisma = createClient(new PrismaPg(pool), options);
+  // Statements are counted where they leave, on each pooled connection (Prisma's and db.sql's
+  // alike): Prisma's query events would have it serialize every statement's parameters for a
+  // log, and so add to the work a benchmark measures.
+  const { onQuery } = options;
+  if (onQuery) pool.on('connect', (client) => countQueries(client, onQuery));
+  const prisma = createClient(new PrismaPg(pool), {});
   const listeners = new Map<string, Set<(payload: string) => void>>();
   // One dedicated connection carries every LISTEN of this process; pooled connections can't.
   let client: pg.Client | undefined;
@@ -114,7 +120,6 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       };
     },
     async sql<T>(query: Prisma.Sql, { prepare }: { prepare?: string } = {}) {
-      options.onQuery?.(query.text);
       return (await pool.query({ name: prepare, text: query.text, values: query.values as unknown[] })).rows as T[];
     },
     async ping() {
@@ -153,6 +158,15 @@ async function openPglite(dataDir: string | undefined, options: OpenOptions): Pr
       await pglite.close();
     },
   };
+}
+
+function countQueries(client: pg.PoolClient, onQuery: (sql: string) => void) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const [first] = args;
+    onQuery(typeof first === 'string' ? first : ((first as { text?: string } | null)?.text ?? ''));
+    return query(...args);
+  }) as typeof client.query;
 }
 
 function quoteIdent(name: string): string {
