@@ -52,7 +52,10 @@ export function targetFromEnv(env: { DATABASE_URL?: string; PGLITE_DATA_DIR?: st
 }
 
 export interface OpenOptions {
-  /** Called once per SQL statement Prisma sends (benchmarks count statements per request). */
+  /**
+   * Called once per SQL statement sent (benchmarks count statements per request): on PostgreSQL
+   * on each pooled connection, Prisma's and db.sql's alike; on PGlite through Prisma's query events.
+   */
   onQuery?: (sql: string) => void;
 }
 

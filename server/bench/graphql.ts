@@ -253,7 +253,7 @@ async function main(): Promise<boolean> {
   const temporalAddress = temporal.address;
   facts.push(`temporal   ${temporal.description}`);
 
-  // 2. Database, with every SQL statement Prisma sends counted (and captured while asked to).
+  // 2. Database, with every SQL statement sent counted (and captured while asked to).
   const { target, description } = await prepareDatabase();
   facts.push(`database   ${description}`);
   let statements = 0;

@@ -401,7 +401,7 @@ async function main(): Promise<boolean> {
   const temporal = await prepareTemporal();
   facts.push(`temporal   ${temporal.description}`);
 
-  // 2. Database, with every SQL statement Prisma sends counted.
+  // 2. Database, with every SQL statement sent counted.
   const { target, description } = await prepareDatabase();
   facts.push(`database   ${description}`);
   let statements = 0;
