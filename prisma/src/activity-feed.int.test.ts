@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, watchChannel, type ChangeNotice } from './events.ts';
 import { migrationTargetOf, openDatabase, type Database } from './index.ts';
 import { applyMigrations } from './migrate.ts';
-import { announceWebhookEvents, storeWebhookEvents, type AnnouncedWebhookEvent, type NewWebhookEvent } from './webhook-events.ts';
+import { announceAndRecordDispatch, announceWebhookEvents, storeWebhookEvents, type AnnouncedWebhookEvent, type NewWebhookEvent } from './webhook-events.ts';
 import { Prisma } from '../generated/client/client.ts';
 
 let db: Database;
@@ -108,6 +108,34 @@ describe('announcing stored webhook events', () => {
       controller.abort();
       await unlisten();
     }
+  });
+});
+
+describe('announcing a batch with the record of its dispatch (the request path, on the driver)', () => {
+  const dispatchOf = (workflowId: string) => db.prisma.webhookDispatch.findUnique({ where: { workflowId } });
+
+  it('commits the entries and the record together', async () => {
+    const stored = await store([newEvent(ORG_A, 500), newEvent(ORG_A, 501)]);
+    const workflowId = `webhook-batch/test-${run}-1`;
+    await announceAndRecordDispatch(db, stored, { workflowId, eventIds: stored.map((e) => e.id) });
+    const entries = await db.prisma.activityEvent.findMany({ where: { id: { in: stored.map((e) => e.id) } } });
+    expect(entries.map((e) => e.type)).toEqual(['webhook.received', 'webhook.received']);
+    expect((await dispatchOf(workflowId))?.eventIds).toEqual(stored.map((e) => e.id));
+    // Announced again (the outbox redoing a dead process's batch): nothing new, no error.
+    await announceAndRecordDispatch(db, stored, null);
+    expect(await db.prisma.activityEvent.count({ where: { id: { in: stored.map((e) => e.id) } } })).toBe(2);
+  });
+
+  it('writes neither when the record fails, and its connection goes on serving', async () => {
+    const stored = await store([newEvent(ORG_A, 502)]);
+    const workflowId = `webhook-batch/test-${run}-2`;
+    // PostgreSQL text cannot hold a NUL byte: the record's statement fails after the entries' ran.
+    await expect(announceAndRecordDispatch(db, stored, { workflowId, eventIds: ['bad\u0000id'] })).rejects.toThrow();
+    expect(await db.prisma.activityEvent.count({ where: { id: stored[0]!.id } })).toBe(0);
+    expect(await dispatchOf(workflowId)).toBeNull();
+    await announceAndRecordDispatch(db, stored, { workflowId, eventIds: [stored[0]!.id] });
+    expect(await db.prisma.activityEvent.count({ where: { id: stored[0]!.id } })).toBe(1);
+    expect((await dispatchOf(workflowId))?.eventIds).toEqual([stored[0]!.id]);
   });
 });
 

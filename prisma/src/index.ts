@@ -33,6 +33,11 @@ export interface Database {
    * same SQL text.
    */
   sql<T = Record<string, unknown>>(query: Prisma.Sql, options?: { prepare?: string }): Promise<T[]>;
+  /**
+   * Several such statements in one transaction on one connection: committed once `work` has
+   * resolved, rolled back if it throws (the error is rethrown).
+   */
+  sqlTransaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -41,6 +46,9 @@ export interface Database {
   /** Only for PostgreSQL: the connection URL (the migration runner needs it). */
   url?: string;
 }
+
+/** Runs one statement inside a Database.sqlTransaction. */
+export type SqlRunner = <T = Record<string, unknown>>(query: Prisma.Sql) => Promise<T[]>;
 
 /** What the migration runner needs to reach this database. */
 export function migrationTargetOf(db: Database): { kind: 'postgres'; url: string } | { kind: 'pglite'; db: PGlite } {
@@ -125,6 +133,22 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     async sql<T>(query: Prisma.Sql, { prepare }: { prepare?: string } = {}) {
       return (await pool.query({ name: prepare, text: query.text, values: query.values as unknown[] })).rows as T[];
     },
+    async sqlTransaction(work) {
+      const client = await pool.connect();
+      // A connection whose ROLLBACK failed is closed rather than returned to the pool mid-transaction.
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(async (query) => (await client.query({ text: query.text, values: query.values as unknown[] })).rows);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },
@@ -152,6 +176,14 @@ async function openPglite(dataDir: string | undefined, options: OpenOptions): Pr
     async sql<T>(query: Prisma.Sql) {
       options.onQuery?.(query.text);
       return (await pglite.query<T>(query.text, query.values as unknown[])).rows;
+    },
+    sqlTransaction(work) {
+      return pglite.transaction((tx) =>
+        work(async (query) => {
+          options.onQuery?.(query.text);
+          return (await tx.query(query.text, query.values as unknown[])).rows as never[];
+        }),
+      );
     },
     async ping() {
       await pglite.query('SELECT 1');

@@ -11,7 +11,7 @@
 // and their fan-out were about a third of the database's work per request), and this
 // transaction writes up to MAX_EVENTS_PER_BATCH entries at once. They follow their events by at
 // most START_INTERVAL_MS under load.
-import { announceWebhookEvents, NOT_IN_FLIGHT, recordWebhookDispatchSql, type AnnouncedWebhookEvent } from '@patchbay/db';
+import { announceAndRecordDispatch, NOT_IN_FLIGHT, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { afterResponse, eventsLeftUndispatched, MAX_EVENTS_PER_BATCH, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -90,10 +90,7 @@ export function createAcceptPipeline(hub: Hub): AcceptPipeline {
       // Recorded before the start: a batch started and never recorded could be dispatched again by
       // the outbox (harmless, but twice the work); one recorded and never started (this process
       // died in between) is found by the outbox, whose workflow check drops the record.
-      await hub.db.prisma.$transaction(async (tx) => {
-        await announceWebhookEvents(tx, events);
-        if (workflowId) await tx.$executeRaw(recordWebhookDispatchSql(workflowId, eligible));
-      });
+      await announceAndRecordDispatch(hub.db, events, workflowId ? { workflowId, eventIds: eligible } : null);
       recorded = true;
       // One workflow for the whole flush, not one per event: the Temporal server's work per
       // accepted request is what bounded ingest.
