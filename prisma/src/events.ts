@@ -38,6 +38,9 @@ export const FAN_OUT_AFTER_EV = Prisma.sql`notices AS (
     )`;
 export const SENT_AFTER_EV = Prisma.sql`((SELECT count(*) FROM notices) + (SELECT count(*) FROM wake))::int`;
 
+/** A condition on "Flow": enabled, not deleted, started by domain events (whose runs flowRunsForEvents decides). */
+export const EVENT_FLOW = Prisma.sql`"triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL`;
+
 export interface ChangeNotice {
   id: string;
   orgId: string;
@@ -94,7 +97,7 @@ async function writeAndFanOutAtOnce(db: Database, events: ActivityInput[]): Prom
   const ats = events.map(() => new Date(now).toISOString());
   const rows = await db.prisma.$queryRaw<Array<Record<string, unknown>>>`
     WITH flows AS (
-      SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${[...new Set(events.map((e) => e.orgId))]}::text[]) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL) AS found
+      SELECT EXISTS (SELECT 1 FROM "Flow" WHERE "orgId" = ANY(${[...new Set(events.map((e) => e.orgId))]}::text[]) AND ${EVENT_FLOW}) AS found
     ), ev AS (
       INSERT INTO "ActivityEvent" ("id", "orgId", "type", "level", "message", "data", "connectionId", "runId", "at")
       SELECT * FROM unnest(

@@ -2,7 +2,7 @@
 // trip and one disk flush for every request waiting on it), and announcing them afterwards: their
 // `webhook.received` feed entries are written with the record of the batch that dispatches them
 // (announceWebhookEvents), off the path every acknowledgement waits on.
-import { FAN_OUT_AFTER_EV, queueFlowRunsWithEntries, SENT_AFTER_EV, type Transaction } from './events.ts';
+import { EVENT_FLOW, FAN_OUT_AFTER_EV, queueFlowRunsWithEntries, SENT_AFTER_EV, type Transaction } from './events.ts';
 import type { FanoutEvent } from './fanout.ts';
 import { flowRunsForEvents } from './flow-runs.ts';
 import { sortableId } from './ids.ts';
@@ -102,9 +102,12 @@ export async function announceWebhookEvents(tx: Transaction, events: AnnouncedWe
  * texts as parameters, was a tenth of the api thread's work per request (bench:ingest, api thread
  * per request: 125-140 µs through Prisma, 110-112 on the driver).
  */
-export async function announceAndRecordDispatch(db: Database, events: AnnouncedWebhookEvent[], dispatch: { workflowId: string; eventIds: string[] } | null): Promise<void> {
+export async function announceAndRecordDispatch(db: Database, events: AnnouncedWebhookEvent[], dispatch: BatchDispatch | null): Promise<void> {
   try {
     await db.sqlTransaction(async (sql) => {
+      // Asked first, so that organizations with such flows do not have their entries written twice.
+      if ((await sql(eventFlowsOfEndpointsSql(events))).length) throw new FlowsToQueue();
+      // One enabled since: its entries come back, and the whole goes the same way.
       if (events.length && flowEntries(await sql<AnnounceRow>(announceSql(events))).length) throw new FlowsToQueue();
       if (dispatch) await sql(recordWebhookDispatchSql(dispatch.workflowId, dispatch.eventIds));
     });
@@ -112,11 +115,27 @@ export async function announceAndRecordDispatch(db: Database, events: AnnouncedW
   } catch (err) {
     if (!(err instanceof FlowsToQueue)) throw err;
   }
-  // Rolled back (notices and Deliveries included): all again, with the flow runs, through Prisma.
-  await db.prisma.$transaction(async (tx) => {
-    await announceWebhookEvents(tx, events);
-    if (dispatch) await tx.$executeRaw(recordWebhookDispatchSql(dispatch.workflowId, dispatch.eventIds));
-  });
+  // Rolled back (notices and Deliveries included, if any): all of it through Prisma.
+  await db.prisma.$transaction((tx) => announceAndRecordDispatchIn(tx, events, dispatch));
+}
+
+/** A batch's workflow and the events it carries (recordWebhookDispatchSql). */
+export interface BatchDispatch {
+  workflowId: string;
+  eventIds: string[];
+}
+
+/** announceAndRecordDispatch inside the caller's Prisma transaction (the outbox claims its events in it). */
+export async function announceAndRecordDispatchIn(tx: Transaction, events: AnnouncedWebhookEvent[], dispatch: BatchDispatch | null): Promise<void> {
+  await announceWebhookEvents(tx, events);
+  if (dispatch) await tx.$executeRaw(recordWebhookDispatchSql(dispatch.workflowId, dispatch.eventIds));
+}
+
+/** A row when an organization owning one of these events' endpoints has a flow started by domain events. */
+function eventFlowsOfEndpointsSql(events: AnnouncedWebhookEvent[]): Prisma.Sql {
+  const endpointIds = [...new Set(events.map((e) => e.endpointId))];
+  return Prisma.sql`
+    SELECT 1 FROM "Flow" WHERE "orgId" IN (SELECT "orgId" FROM "WebhookEndpoint" WHERE "id" = ANY(${endpointIds}::text[])) AND ${EVENT_FLOW} LIMIT 1`;
 }
 
 /** Thrown inside the driver's transaction to roll it back: flow runs are queued through Prisma. */
@@ -145,7 +164,7 @@ function announceSql(events: AnnouncedWebhookEvent[]): Prisma.Sql {
       ON CONFLICT ("id") DO NOTHING
       RETURNING *
     ), flows AS (
-      SELECT DISTINCT "orgId" FROM "Flow" WHERE "orgId" IN (SELECT "orgId" FROM ev) AND "triggerType" = 'EVENT' AND "enabled" AND "deletedAt" IS NULL
+      SELECT DISTINCT "orgId" FROM "Flow" WHERE "orgId" IN (SELECT "orgId" FROM ev) AND ${EVENT_FLOW}
     ), ${FAN_OUT_AFTER_EV}
     -- Reading SENT_AFTER_EV runs the notices; one row of nulls carries it when no entry comes back.
     SELECT ev."id", ev."orgId", ev."type", ev."message", ev."at", ev."data", ev."runId", ev."connectionId", ${SENT_AFTER_EV} AS "sent"

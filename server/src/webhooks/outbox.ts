@@ -35,7 +35,7 @@
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
 // business).
-import { ANNOUNCED_COLUMNS, announceWebhookEvents, NOT_IN_FLIGHT, Prisma, recordWebhookDispatchSql, type AnnouncedWebhookEvent } from '@patchbay/db';
+import { ANNOUNCED_COLUMNS, announceAndRecordDispatchIn, NOT_IN_FLIGHT, Prisma, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -108,8 +108,7 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
       if (events.length === 0) return null;
       const ids = events.map((event) => event.id);
       const workflowId = webhookBatchWorkflowId(ids, new Date());
-      await announceWebhookEvents(tx, events);
-      await tx.$executeRaw(recordWebhookDispatchSql(workflowId, ids));
+      await announceAndRecordDispatchIn(tx, events, { workflowId, eventIds: ids });
       return { ids, workflowId };
     });
   }
