@@ -12,9 +12,6 @@ import type { Hub } from '../context.ts';
  */
 export const MAX_EVENTS_PER_BATCH = 2_000;
 
-/** How long one start may take; when Temporal is down the outbox tries again later. */
-const START_DEADLINE_MS = 5_000;
-
 /**
  * Starts one `webhook-batch/…` workflow for many accepted events, recorded by the caller under
  * this workflow id (recordWebhookDispatchSql, webhookBatchWorkflowId): the workflow reads their ids
@@ -26,14 +23,13 @@ const START_DEADLINE_MS = 5_000;
 export async function startWebhookBatchWorkflow(hub: Hub, workflowId: string): Promise<void> {
   const { temporal } = hub;
   try {
-    await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      temporal.client.workflow.start('webhookBatchWorkflow', {
-        workflowId,
-        taskQueue: temporal.taskQueue,
-        args: [{ searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
+    // Bounded by the start's deadline (connectTemporal).
+    await temporal.client.workflow.start('webhookBatchWorkflow', {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [{ searchAttributes: temporal.searchAttributes } satisfies WebhookBatchInput],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
   } catch (err) {
     if ((err as Error)?.name === 'WorkflowExecutionAlreadyStartedError') return;
     await hub.db.sql(forgetWebhookDispatchSql(workflowId)).catch(() => undefined);

@@ -57,7 +57,6 @@ export interface OutboxOptions {
 
 /** Recorded batches checked with Temporal per round (one describe call each). */
 const STALE_CHECKS_PER_ROUND = 20;
-const DESCRIBE_DEADLINE_MS = 5_000;
 
 export type OutboxDispatcher = Sweeper;
 
@@ -116,7 +115,8 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   /** Whether the workflow runs: null when Temporal could not say. */
   async function isRunning(workflowId: string): Promise<boolean | null> {
     try {
-      const { status } = await hub.temporal.connection.withDeadline(Date.now() + DESCRIBE_DEADLINE_MS, () => hub.temporal.client.workflow.getHandle(workflowId).describe());
+      // Bounded by the describe's deadline (connectTemporal).
+      const { status } = await hub.temporal.client.workflow.getHandle(workflowId).describe();
       return status.name === 'RUNNING';
     } catch (err) {
       return (err as Error)?.name === 'WorkflowNotFoundError' ? false : null;
