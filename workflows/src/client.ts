@@ -58,10 +58,11 @@ export interface Temporal {
  * deadline may wait forever on an unresponsive server); the others, long polls among them, are
  * left unbounded. A start or describe that fails here is tried again by an outbox.
  */
+const WORKFLOW_SERVICE = '/temporal.api.workflowservice.v1.WorkflowService';
 const CALL_DEADLINES_MS: Record<string, number> = {
-  '/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution': 5_000,
-  '/temporal.api.workflowservice.v1.WorkflowService/DescribeWorkflowExecution': 5_000,
-  '/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo': 2_000,
+  [`${WORKFLOW_SERVICE}/StartWorkflowExecution`]: 5_000,
+  [`${WORKFLOW_SERVICE}/DescribeWorkflowExecution`]: 5_000,
+  [`${WORKFLOW_SERVICE}/GetSystemInfo`]: 2_000,
 };
 
 const NAMESPACE_HEADER = 'temporal-namespace';
