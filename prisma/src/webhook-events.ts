@@ -29,6 +29,23 @@ export interface StoredWebhookEvents {
   receivedAt: string;
 }
 
+/**
+ * How long the checked statement is used alone after the plain one met a conflict: a sender
+ * redelivering in a burst (or endpoints being deleted under load) costs one failed statement per
+ * window, not one per batch, and PostgreSQL logs one error per window.
+ */
+const CHECKED_WINDOW_MS = 10_000;
+/** Per database: until when batches go straight to the checked statement. */
+const checkedUntil = new WeakMap<Database, number>();
+
+/**
+ * Stores the batch with a plain INSERT when nothing in it conflicts, which is nearly always; a
+ * duplicate (or an event of an endpoint deleted since the request read it) makes that statement
+ * fail whole, writing nothing, and the batch goes again through the checked statement, which
+ * leaves such rows out. The checks (ON CONFLICT, a lock per endpoint, the report of skipped rows)
+ * were a fifth of PostgreSQL's CPU per stored event (measured on the bench's batches of 19: 33 µs
+ * an event checked, 24 plain), paid by every request the group commit holds.
+ */
 export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]): Promise<StoredWebhookEvents> {
   if (events.length === 0) return { ids: [], receivedAt: '' };
   const now = Date.now();
@@ -36,18 +53,53 @@ export async function storeWebhookEvents(db: Database, events: NewWebhookEvent[]
   // The events travel as one JSON parameter, a row per event: JSON.stringify is native, where
   // text arrays would be escaped element by element in JavaScript, and the headers go as JSON
   // objects rather than as escaped JSON text.
-  const rows = events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]);
+  const rows = JSON.stringify(events.map((e, i) => [ids[i], e.orgId, e.endpointId, e.dedupeKey, e.headers, e.rawBody, e.contentType, e.verification]));
+  if (now >= (checkedUntil.get(db) ?? 0)) {
+    try {
+      const [result] = await db.sql<{ receivedAt: string }>(insertWebhookEventsSql(rows), { prepare: 'patchbay_insert_webhook_events' });
+      return { ids, receivedAt: result!.receivedAt };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      checkedUntil.set(db, Date.now() + CHECKED_WINDOW_MS);
+    }
+  }
+  return storeWebhookEventsChecked(db, ids, rows);
+}
+
+/** A unique violation (a duplicate message id) or a foreign-key violation (an endpoint gone). */
+function isConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === '23503';
+}
+
+/** The rows of the JSON parameter, as the columns they fill. */
+const INPUT_ROWS = Prisma.sql`
+  SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"`;
+const EVENT_COLUMNS = Prisma.sql`"id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt"`;
+
+/** Every row, or (on any conflict) none: the statement fails. */
+function insertWebhookEventsSql(rows: string): Prisma.Sql {
+  return Prisma.sql`
+    WITH t AS (SELECT (now() AT TIME ZONE 'UTC')::timestamp(3) AS "at"),
+    inserted AS (
+      INSERT INTO "WebhookEvent" (${EVENT_COLUMNS})
+      SELECT u.*, t."at" FROM (${INPUT_ROWS} FROM jsonb_array_elements(${rows}::jsonb) AS r) AS u, t
+    )
+    SELECT t."at"::text AS "receivedAt" FROM t`;
+}
+
+/** The batch, leaving out duplicates and the events of endpoints that are gone, and saying which they were. */
+async function storeWebhookEventsChecked(db: Database, ids: string[], rows: string): Promise<StoredWebhookEvents> {
   const [result] = await db.sql<{ skipped: string[] | null; gone: string[] | null; receivedAt: string }>(Prisma.sql`
     WITH input AS (
-      SELECT r->>0 AS "id", r->>1 AS "orgId", r->>2 AS "endpointId", r->>3 AS "dedupeKey", r->4 AS "headers", r->>5 AS "rawBody", r->>6 AS "contentType", r->>7 AS "verification"
-      FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS r
+      ${INPUT_ROWS} FROM jsonb_array_elements(${rows}::jsonb) AS r
     ), endpoints AS (
       -- Locked once per endpoint, not once per row: a concurrent delete waits for this commit (and
       -- then cascades to these events), and one that committed first leaves its events out here
       -- rather than failing the whole group commit on the foreign key.
       SELECT "id" FROM "WebhookEndpoint" WHERE "id" IN (SELECT "endpointId" FROM input) FOR KEY SHARE
     ), inserted AS (
-      INSERT INTO "WebhookEvent" ("id", "orgId", "endpointId", "dedupeKey", "headers", "rawBody", "contentType", "verification", "receivedAt")
+      INSERT INTO "WebhookEvent" (${EVENT_COLUMNS})
       SELECT u.*, (now() AT TIME ZONE 'UTC')::timestamp(3) FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
       RETURNING "id"
