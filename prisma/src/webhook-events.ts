@@ -1,5 +1,6 @@
 // Storing accepted incoming webhooks, many at once, in one statement (a group commit: one round
-// trip and one disk flush for every request waiting on it), and announcing them afterwards: their
+// trip and one disk flush for every request waiting on it; a second statement when something in
+// the batch conflicts, see storeWebhookEvents), and announcing them afterwards: their
 // `webhook.received` feed entries are written with the record of the batch that dispatches them
 // (announceWebhookEvents), off the path every acknowledgement waits on.
 import { EVENT_FLOW, FAN_OUT_AFTER_EV, queueFlowRunsWithEntries, SENT_AFTER_EV, type Transaction } from './events.ts';
