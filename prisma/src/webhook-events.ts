@@ -263,6 +263,19 @@ export function forgetWebhookDispatchSql(workflowId: string): Prisma.Sql {
 export const NOT_IN_FLIGHT = Prisma.sql`e."id" NOT IN (SELECT unnest(d."eventIds") FROM "WebhookDispatch" d)`;
 
 /**
+ * Per endpoint, its earliest event still RECEIVED in a batch in flight: "endpointId", "receivedAt",
+ * "id". The outbox holds the endpoint's later events back until that batch has taken it on, so
+ * that they are not dispatched before it (its start may still be on its way, as the request
+ * path's is while Temporal comes back). Found by primary key: the status is compared as text (see
+ * markWebhookEventsDispatchedSql).
+ */
+export const FIRST_IN_FLIGHT = Prisma.sql`
+  SELECT DISTINCT ON (f."endpointId") f."endpointId", f."receivedAt", f."id"
+  FROM "WebhookEvent" f
+  WHERE f."id" IN (SELECT unnest(d."eventIds") FROM "WebhookDispatch" d) AND f."status"::text = 'RECEIVED'
+  ORDER BY f."endpointId", f."receivedAt", f."id"`;
+
+/**
  * RECEIVED → DISPATCHED (only from RECEIVED: it may be further along): by a batch's triage for the
  * events it routes, and by an event's workflow when it begins. A statement of its own, for
  * callers inside a transaction.

@@ -172,6 +172,35 @@ describe('the webhook outbox', () => {
     expect((await waitForEvent(hub, inFlight[0]!, (s) => s === 'PROCESSED', 60_000)).status).toBe('PROCESSED');
     expect((await client.workflow.count(`WorkflowId STARTS_WITH '${batch.workflowId}/outbox-'`)).count).toBe(1);
   }, 120_000);
+
+  it("holds an endpoint's later events back while an earlier one is in a recorded batch, then dispatches them after it", async () => {
+    const created = await hub.data(CreateEndpoint, { input: { name: 'behind a batch', verification: 'NONE' } }, org.tokens.ADMIN);
+    const endpointId = created.createWebhookEndpoint.endpoint.url.split('/').pop()!;
+    const { orgId } = await hub.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpointId } });
+    // Both past the grace period. The first is recorded in a batch whose start has not happened
+    // (as while the request path's start retries until Temporal is back): the record is fresh, so
+    // the outbox's stale check leaves it for staleDispatchMs (1.5 s here).
+    const at = Date.now() - 5_000;
+    const event = (n: number) => ({ id: `ev_behind_${n}_${randomUUID()}`, orgId, endpointId, headers: {}, rawBody: JSON.stringify({ n }), contentType: 'application/json', verification: 'accepted (NONE)', receivedAt: new Date(at + n) });
+    const [first, later] = [event(1), event(2)];
+    await hub.db.prisma.$transaction([
+      hub.db.prisma.webhookEvent.createMany({ data: [first, later] }),
+      hub.db.prisma.webhookDispatch.create({ data: { workflowId: webhookBatchWorkflowId([first.id]), eventIds: [first.id] } }),
+    ]);
+
+    // Several outbox rounds (250 ms apart) pass the later event by while the earlier one's batch is recorded.
+    const heldUntil = Date.now() + 1_000;
+    while (Date.now() < heldUntil) {
+      expect(await hub.db.prisma.webhookDispatch.count({ where: { eventIds: { has: later.id } } })).toBe(0);
+      expect((await hub.db.prisma.webhookEvent.findUniqueOrThrow({ where: { id: later.id } })).status).toBe('RECEIVED');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // The record goes stale with no workflow behind it: both are dispatched, the earlier first.
+    const events = [];
+    for (const id of [first.id, later.id]) events.push(await waitForEvent(hub, id, (s) => s === 'PROCESSED', 60_000));
+    expect(events[0]!.dispatchedAt!.getTime()).toBeLessThanOrEqual(events[1]!.dispatchedAt!.getTime());
+  }, 120_000);
 });
 
 /** How many webhook.received feed entries name each event (each one sharing its event's id). */

@@ -34,8 +34,10 @@
 //
 // Order: a batch lists its events in (receivedAt, id) order, and routes them in that order; an
 // endpoint with `options.ordered` then processes strictly one event at a time (the workflow's
-// business).
-import { ANNOUNCED_COLUMNS, announceAndRecordDispatchIn, NOT_IN_FLIGHT, Prisma, type AnnouncedWebhookEvent } from '@patchbay/db';
+// business). An event waits while an earlier one of its endpoint is in a recorded batch: that
+// batch's start may still be retrying (the request path's, while Temporal comes back), and a
+// later event must not overtake it.
+import { ANNOUNCED_COLUMNS, announceAndRecordDispatchIn, FIRST_IN_FLIGHT, NOT_IN_FLIGHT, Prisma, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -86,10 +88,15 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
     }
   }
 
-  /** RECEIVED, past the grace period, in no recorded batch: oldest first. */
+  /**
+   * RECEIVED, past the grace period, in no recorded batch, and after no event of its endpoint that
+   * is in one (FIRST_IN_FLIGHT): oldest first.
+   */
   const waiting = (cutoff: Date, limit: number, lock: Prisma.Sql = Prisma.empty) => Prisma.sql`
     SELECT ${ANNOUNCED_COLUMNS} FROM "WebhookEvent" e
+    LEFT JOIN (${FIRST_IN_FLIGHT}) h ON h."endpointId" = e."endpointId"
     WHERE e."status" = 'RECEIVED' AND e."receivedAt" < ${cutoff} AND ${NOT_IN_FLIGHT}
+      AND (h."endpointId" IS NULL OR (e."receivedAt", e."id") < (h."receivedAt", h."id"))
     ORDER BY e."receivedAt", e."id"
     LIMIT ${limit} ${lock}`;
 
