@@ -30,6 +30,9 @@ export interface StoredWebhookEvents {
   receivedAt: string;
 }
 
+/** The database's time in UTC to the millisecond, as the timestamp(3) columns hold it. */
+const NOW_UTC = Prisma.sql`(now() AT TIME ZONE 'UTC')::timestamp(3)`;
+
 /**
  * How long the checked statement is used alone after the plain one met a conflict: a sender
  * redelivering in a burst (or endpoints being deleted under load) costs one failed statement per
@@ -81,7 +84,7 @@ const EVENT_COLUMNS = Prisma.sql`"id", "orgId", "endpointId", "dedupeKey", "head
 /** Every row, or (on any conflict) none: the statement fails. */
 function insertWebhookEventsSql(rows: string): Prisma.Sql {
   return Prisma.sql`
-    WITH t AS (SELECT (now() AT TIME ZONE 'UTC')::timestamp(3) AS "at"),
+    WITH t AS (SELECT ${NOW_UTC} AS "at"),
     inserted AS (
       INSERT INTO "WebhookEvent" (${EVENT_COLUMNS})
       SELECT u.*, t."at" FROM (${INPUT_ROWS} FROM jsonb_array_elements(${rows}::jsonb) AS r) AS u, t
@@ -101,14 +104,14 @@ async function storeWebhookEventsChecked(db: Database, ids: string[], rows: stri
       SELECT "id" FROM "WebhookEndpoint" WHERE "id" IN (SELECT "endpointId" FROM input) FOR KEY SHARE
     ), inserted AS (
       INSERT INTO "WebhookEvent" (${EVENT_COLUMNS})
-      SELECT u.*, (now() AT TIME ZONE 'UTC')::timestamp(3) FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
+      SELECT u.*, ${NOW_UTC} FROM input AS u WHERE u."endpointId" IN (SELECT "id" FROM endpoints)
       ON CONFLICT ("endpointId", "dedupeKey") DO NOTHING
       RETURNING "id"
     )
     -- One row whatever the batch size: the ids left out as duplicates, those whose endpoint is gone (usually none), the time.
     SELECT (SELECT array_agg(u."id") FROM input u WHERE u."id" NOT IN (SELECT "id" FROM inserted)) AS "skipped",
       (SELECT array_agg(u."id") FROM input u WHERE u."endpointId" NOT IN (SELECT "id" FROM endpoints)) AS "gone",
-      (now() AT TIME ZONE 'UTC')::timestamp(3)::text AS "receivedAt"`, { prepare: 'patchbay_store_webhook_events' });
+      ${NOW_UTC}::text AS "receivedAt"`, { prepare: 'patchbay_store_webhook_events' });
   const skipped = new Set(result!.skipped ?? []);
   const gone = new Set(result!.gone ?? []);
   return { ids: ids.map((id) => (gone.has(id) ? 'gone' : skipped.has(id) ? null : id)), receivedAt: result!.receivedAt };
@@ -247,7 +250,7 @@ export function dedupeMapKey(endpointId: string, dedupeKey: string): string {
 export function recordWebhookDispatchSql(workflowId: string, eventIds: string[]): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO "WebhookDispatch" ("workflowId", "eventIds", "createdAt")
-    VALUES (${workflowId}, ${eventIds}::text[], (now() AT TIME ZONE 'UTC')::timestamp(3))
+    VALUES (${workflowId}, ${eventIds}::text[], ${NOW_UTC})
     ON CONFLICT ("workflowId") DO NOTHING`;
 }
 
@@ -256,11 +259,14 @@ export function forgetWebhookDispatchSql(workflowId: string): Prisma.Sql {
   return Prisma.sql`DELETE FROM "WebhookDispatch" WHERE "workflowId" = ${workflowId}`;
 }
 
+/** The ids of every event in a batch in flight. */
+const IN_FLIGHT_IDS = Prisma.sql`SELECT unnest(d."eventIds") FROM "WebhookDispatch" d`;
+
 /**
  * A condition on a WebhookEvent aliased `e`: it is in no batch in flight. (A hashed set of the
  * few in-flight batches' ids, not a scan of each batch per event.)
  */
-export const NOT_IN_FLIGHT = Prisma.sql`e."id" NOT IN (SELECT unnest(d."eventIds") FROM "WebhookDispatch" d)`;
+export const NOT_IN_FLIGHT = Prisma.sql`e."id" NOT IN (${IN_FLIGHT_IDS})`;
 
 /**
  * Per endpoint, its earliest event still RECEIVED in a batch in flight: "endpointId", "receivedAt",
@@ -272,7 +278,7 @@ export const NOT_IN_FLIGHT = Prisma.sql`e."id" NOT IN (SELECT unnest(d."eventIds
 export const FIRST_IN_FLIGHT = Prisma.sql`
   SELECT DISTINCT ON (f."endpointId") f."endpointId", f."receivedAt", f."id"
   FROM "WebhookEvent" f
-  WHERE f."id" IN (SELECT unnest(d."eventIds") FROM "WebhookDispatch" d) AND f."status"::text = 'RECEIVED'
+  WHERE f."id" IN (${IN_FLIGHT_IDS}) AND f."status"::text = 'RECEIVED'
   ORDER BY f."endpointId", f."receivedAt", f."id"`;
 
 /**
@@ -288,7 +294,7 @@ export const FIRST_IN_FLIGHT = Prisma.sql`
  */
 export function markWebhookEventsDispatchedSql(eventIds: string[]): Prisma.Sql {
   return Prisma.sql`
-    UPDATE "WebhookEvent" SET "status" = 'DISPATCHED', "dispatchedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    UPDATE "WebhookEvent" SET "status" = 'DISPATCHED', "dispatchedAt" = ${NOW_UTC}
     WHERE "id" = ANY(${eventIds}::text[]) AND "status"::text = 'RECEIVED'`;
 }
 
