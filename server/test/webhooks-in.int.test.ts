@@ -2,6 +2,7 @@
 // every verification scheme with the providers' real signers, limits, body kinds, duplicates,
 // transforms routed to an action Run or forwarded, the SSRF guard, and no secret anywhere.
 import { createHash, createHmac } from 'node:crypto';
+import net from 'node:net';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { startFakeServer, type FakeServer, type RecordedRequest, type FakeResponse } from '@patchbay/sdk/testing';
 import { Webhook } from 'standardwebhooks';
@@ -415,6 +416,48 @@ describe('bodies', () => {
     expect(processed.webhookEvents.edges).toHaveLength(3);
     const foreign = await ok(hub, Events, { endpointId: endpoint.id, first: 10 }, other.tokens.OWNER, seen);
     expect(foreign.webhookEvents.edges).toHaveLength(0);
+  });
+
+  it('reads a body whether it came with its headers, came later in parts, was empty, or never came whole', async () => {
+    const { endpoint } = await createEndpoint({ name: 'arrivals', verification: 'NONE', maxBodyBytes: 1024 });
+    const { hostname: host, port } = new URL(hub.url);
+    const endpointId = hookPath(endpoint.url).split('/').pop()!;
+    const eventCount = () => hub.db.prisma.webhookEvent.count({ where: { endpointId } });
+    /** Sends the request's parts over one raw connection, pausing between them; the answer's status, or null if none came. */
+    const send = (parts: string[], { hangUp = false } = {}) =>
+      new Promise<number | null>((resolve, reject) => {
+        const socket = net.connect(Number(port), host, async () => {
+          for (const [i, part] of parts.entries()) {
+            if (i > 0) await new Promise((r) => setTimeout(r, 150));
+            socket.write(part);
+          }
+          if (hangUp) socket.destroy();
+        });
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+        socket.on('close', () => resolve(answer ? Number(answer.split(' ')[1]) : null));
+        socket.on('error', reject);
+      });
+    const head = (length: number) => `POST ${hookPath(endpoint.url)} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+
+    expect(await send([head(5) + 'whole'])).toBe(202);
+    expect(await send([head(0)])).toBe(202);
+    // The body after the headers, in two parts: the handler waits for the rest.
+    expect(await send([head(11), 'later', ' parts'])).toBe(202);
+    // No declared length (chunked), over the limit: refused whether it came whole or in parts.
+    const chunked = `POST ${hookPath(endpoint.url)} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    expect(await send([chunked + chunk('x'.repeat(600)) + chunk('x'.repeat(500)) + '0\r\n\r\n'])).toBe(413);
+    expect(await send([chunked + chunk('x'.repeat(600)), chunk('x'.repeat(500)) + '0\r\n\r\n'])).toBe(413);
+    // A declared length over the limit: refused before anything is read.
+    expect(await send([head(1100), 'x'.repeat(1100)])).toBe(413);
+    // The sender hangs up mid-body: no answer, nothing stored.
+    expect(await send([head(20), 'half'], { hangUp: true })).toBeNull();
+
+    const stored = await hub.db.prisma.webhookEvent.findMany({ where: { endpointId } });
+    expect(stored.map((e) => e.rawBody).sort()).toEqual(['', 'later parts', 'whole']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await eventCount()).toBe(3);
   });
 });
 
