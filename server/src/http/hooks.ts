@@ -77,7 +77,7 @@ export async function handleHook(hub: Hub, req: IncomingMessage, res: ServerResp
 
   let rawBody: Buffer | null;
   try {
-    rawBody = req.complete ? takeBody(req, endpoint.maxBodyBytes) : await readBody(req, endpoint.maxBodyBytes);
+    rawBody = await readBody(req, endpoint.maxBodyBytes);
   } catch (err) {
     if (err instanceof ClientAbortedError) return void res.destroy();
     throw err;
@@ -179,19 +179,6 @@ function replyWith(hub: Hub, res: ServerResponse, outcome: Outcome, response: Tr
   const text = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body);
   const type = typeof response.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
   answer(res, response.status, { ...(text ? { 'content-type': type } : {}), ...response.headers }, text);
-}
-
-const EMPTY_BODY = Buffer.alloc(0);
-
-/**
- * A body that arrived whole with its headers (every small webhook: the parser has finished the
- * message by the time the handler resumes), taken at once from the request's buffer: null when
- * larger than `limit`. Without a promise and four listeners per request (readBody).
- */
-function takeBody(req: IncomingMessage, limit: number): Buffer | null {
-  if (req.readableLength > limit) return null;
-  // All that is buffered, in one Buffer; null when the body is empty.
-  return (req.read() as Buffer | null) ?? EMPTY_BODY;
 }
 
 /** The body, or null as soon as it grows past `limit` (the rest is not read). */
