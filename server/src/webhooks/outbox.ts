@@ -37,7 +37,7 @@
 // business). An event waits while an earlier one of its endpoint is in a recorded batch: that
 // batch's start may still be retrying (the request path's, while Temporal comes back), and a
 // later event must not overtake it.
-import { ANNOUNCED_COLUMNS, announceAndRecordDispatchIn, FIRST_IN_FLIGHT, NOT_IN_FLIGHT, Prisma, type AnnouncedWebhookEvent } from '@patchbay/db';
+import { ANNOUNCED_COLUMNS, announceAndRecordDispatchIn, FIRST_IN_FLIGHT, Prisma, type AnnouncedWebhookEvent } from '@patchbay/db';
 import { isTemporalReachable, webhookBatchWorkflowId } from '@patchbay/workflows';
 import type { Hub } from '../context.ts';
 import { MAX_EVENTS_PER_BATCH, onEventsLeftUndispatched, settleBackgroundWork, startWebhookBatchWorkflow } from './dispatch.ts';
@@ -89,13 +89,14 @@ export function startOutboxDispatcher(hub: Hub, options: OutboxOptions = {}): Ou
   }
 
   /**
-   * RECEIVED, past the grace period, in no recorded batch, and after no event of its endpoint that
-   * is in one (FIRST_IN_FLIGHT): oldest first.
+   * RECEIVED, past the grace period, and before its endpoint's first event in a recorded batch
+   * (FIRST_IN_FLIGHT), if it has one: oldest first. That also keeps out every event in a recorded
+   * batch (none comes before its endpoint's first), so NOT_IN_FLIGHT is not asked again.
    */
   const waiting = (cutoff: Date, limit: number, lock: Prisma.Sql = Prisma.empty) => Prisma.sql`
     SELECT ${ANNOUNCED_COLUMNS} FROM "WebhookEvent" e
     LEFT JOIN (${FIRST_IN_FLIGHT}) h ON h."endpointId" = e."endpointId"
-    WHERE e."status" = 'RECEIVED' AND e."receivedAt" < ${cutoff} AND ${NOT_IN_FLIGHT}
+    WHERE e."status" = 'RECEIVED' AND e."receivedAt" < ${cutoff}
       AND (h."endpointId" IS NULL OR (e."receivedAt", e."id") < (h."receivedAt", h."id"))
     ORDER BY e."receivedAt", e."id"
     LIMIT ${limit} ${lock}`;
