@@ -18,9 +18,10 @@ export interface WorkflowOutbox {
   start(id: string): Promise<unknown>;
   /**
    * Starts one workflow for many rows at once (used instead of `start` when given). A wake-up
-   * then waits `coalesceMs` for more rows, so a burst makes full batches.
+   * then waits `coalesceMs` for more rows, so a burst makes full batches; under steady load, at
+   * least `minIntervalMs` from the last round that started some (see SweeperOptions).
    */
-  startMany?: { size: number; coalesceMs: number; start(ids: string[]): Promise<unknown> };
+  startMany?: { size: number; coalesceMs: number; minIntervalMs?: number; start(ids: string[]): Promise<unknown> };
   /** After a round, the rows started (e.g. to mark them dispatched). */
   started?(ids: string[]): Promise<unknown>;
 }
@@ -73,7 +74,7 @@ export function startWorkflowOutbox(hub: Hub, outbox: WorkflowOutbox, options: O
     return started.length;
   }
 
-  const sweeper = startSweeper({ logger, name: `${outbox.name} dispatcher`, intervalMs, firstRoundMs: 0, round: sweep, fullRound: batchSize, coalesceMs: outbox.startMany?.coalesceMs, onStop: () => unlisten.then((stop) => stop?.()) });
+  const sweeper = startSweeper({ logger, name: `${outbox.name} dispatcher`, intervalMs, firstRoundMs: 0, round: sweep, fullRound: batchSize, coalesceMs: outbox.startMany?.coalesceMs, minIntervalMs: outbox.startMany?.minIntervalMs, onStop: () => unlisten.then((stop) => stop?.()) });
   // New rows wake the dispatcher at once, from any process sharing the database.
   const unlisten = hub.db.listen(outbox.channel, () => sweeper.wake()).catch((err) => {
     logger.warn({ err }, `${outbox.name}s start at the next poll: could not listen for new ones`);

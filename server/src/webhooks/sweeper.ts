@@ -29,6 +29,13 @@ export interface SweeperOptions {
    * burst are then handled in one round, as one batch, instead of a round each.
    */
   coalesceMs?: number;
+  /**
+   * Under load, a woken round starts no sooner than this after the last round that handled rows
+   * (default 0). For rounds that start workflows: a start costs the Temporal server about the same
+   * whatever it carries, so rows arriving steadily gather for fewer, fuller starts. After a quiet
+   * spell a wake-up still waits only coalesceMs.
+   */
+  minIntervalMs?: number;
 }
 
 export function startSweeper(options: SweeperOptions): Sweeper {
@@ -50,12 +57,17 @@ export function startSweeper(options: SweeperOptions): Sweeper {
     if (stopped) return;
     running = true;
     woken = false;
+    const startedAt = Date.now();
     const handled = await runRound();
     running = false;
+    if (handled > 0) lastBusyRoundAt = startedAt;
     const full = options.fullRound !== undefined && handled >= options.fullRound;
-    if (!stopped) timer = setTimeout(() => void loop(), full ? 0 : woken ? coalesceMs : options.intervalMs).unref();
+    if (!stopped) timer = setTimeout(() => void loop(), full ? 0 : woken ? wakeDelay() : options.intervalMs).unref();
   };
   const coalesceMs = options.coalesceMs ?? 0;
+  const minIntervalMs = options.minIntervalMs ?? 0;
+  let lastBusyRoundAt = -Infinity;
+  const wakeDelay = () => Math.max(coalesceMs, lastBusyRoundAt + minIntervalMs - Date.now());
   let wakeScheduled = false;
   timer = setTimeout(() => void loop(), options.firstRoundMs).unref();
 
@@ -73,7 +85,7 @@ export function startSweeper(options: SweeperOptions): Sweeper {
       timer = setTimeout(() => {
         wakeScheduled = false;
         void loop();
-      }, coalesceMs).unref();
+      }, wakeDelay()).unref();
     },
     async stop() {
       stopped = true;
