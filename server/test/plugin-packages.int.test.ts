@@ -97,9 +97,11 @@ async function pack(p: WorkspacePackage): Promise<void> {
   const dest = path.join(packsDir, p.pkg.name.replace('/', '+'));
   mkdirSync(dest, { recursive: true });
   try {
-    await run('pnpm', ['pack', '--pack-destination', dest], { cwd: p.dir, encoding: 'utf8' });
+    // Bounded (it takes about a second), so a hung pack fails here with its output rather than as the hook's timeout.
+    await run('pnpm', ['pack', '--pack-destination', dest], { cwd: p.dir, encoding: 'utf8', timeout: 90_000 });
   } catch (err) {
-    throw new Error(`pnpm pack failed for ${p.pkg.name} (${p.dir}):\n${errorText(err)}`);
+    const what = (err as { killed?: boolean }).killed ? 'timed out after 90 s' : 'failed';
+    throw new Error(`pnpm pack ${what} for ${p.pkg.name} (${p.dir}):\n${errorText(err)}`);
   }
   const tgz = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
   if (tgz.length !== 1) throw new Error(`pnpm pack of ${p.pkg.name} left ${tgz.length} tarballs in ${dest}`);
@@ -113,7 +115,9 @@ async function pack(p: WorkspacePackage): Promise<void> {
 async function npmInstall(tarballs: string[]): Promise<void> {
   writeFileSync(path.join(installDir, 'package.json'), JSON.stringify({ name: 'patchbay-hub-plugins', private: true, type: 'module' }, null, 2));
   try {
-    await run('npm', ['install', ...tarballs, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    // A registry request that stalls is given up after 60 s and retried (npm waits 5 minutes by default).
+    const fetchLimits = ['--fetch-timeout=60000', '--fetch-retries=3'];
+    await run('npm', ['install', ...tarballs, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...fetchLimits], {
       cwd: installDir,
       encoding: 'utf8',
       timeout: 420_000,
