@@ -121,6 +121,9 @@ async function npmInstall(tarballs: string[]): Promise<void> {
       cwd: installDir,
       encoding: 'utf8',
       timeout: 420_000,
+      // SIGTERM is not enough: npm's reify catches it to roll back, and a rollback waiting on a
+      // stalled registry request kept it alive (found 36 minutes later), so the promise never settled.
+      killSignal: 'SIGKILL',
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, NODE_PATH: '' },
     });
