@@ -44,6 +44,12 @@ export function startSweeper(options: SweeperOptions): Sweeper {
   let current: Promise<number> = Promise.resolve(0);
   let running = false;
   let woken = false;
+  let wakeScheduled = false;
+  /** When the last round that handled rows started (the pacing counts from it). */
+  let lastBusyRoundAt = -Infinity;
+  const coalesceMs = options.coalesceMs ?? 0;
+  const minIntervalMs = options.minIntervalMs ?? 0;
+  const wakeDelay = () => Math.max(coalesceMs, lastBusyRoundAt + minIntervalMs - Date.now());
   const isStopped = () => stopped;
 
   const runRound = () => {
@@ -64,11 +70,6 @@ export function startSweeper(options: SweeperOptions): Sweeper {
     const full = options.fullRound !== undefined && handled >= options.fullRound;
     if (!stopped) timer = setTimeout(() => void loop(), full ? 0 : woken ? wakeDelay() : options.intervalMs).unref();
   };
-  const coalesceMs = options.coalesceMs ?? 0;
-  const minIntervalMs = options.minIntervalMs ?? 0;
-  let lastBusyRoundAt = -Infinity;
-  const wakeDelay = () => Math.max(coalesceMs, lastBusyRoundAt + minIntervalMs - Date.now());
-  let wakeScheduled = false;
   timer = setTimeout(() => void loop(), options.firstRoundMs).unref();
 
   return {
